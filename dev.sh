@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's two entry points; both set up everything they need first.
+#   ./dev.sh examples [ARGS...]   run the example op packages (pytest --opspec examples/)
+#   ./dev.sh test [PYTEST ARGS...]  run the test suite
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; }
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  examples|test) ;;
+  *) usage >&2; exit 2 ;;
+esac
+
+scripts/ensure-venv.sh
+scripts/ensure-engine.sh
+# shellcheck disable=SC1091
+source .venv/bin/activate
+
+case "$cmd" in
+  examples) exec pytest -p no:cacheprovider --opspec examples/ "$@" ;;
+  test) exec pytest "$@" ;;
+esac

@@ -1,0 +1,13 @@
+"""Error types shared across the package.
+
+Every error a user can cause derives from OpspecError, so entry points (CLI, plugin, node)
+can turn it into one clear sentence instead of a traceback.
+"""
+
+
+class OpspecError(Exception):
+    """A problem the user can act on; str(error) is the complete message."""
+
+
+class EngineUnavailableError(OpspecError):
+    """No container engine answers."""

@@ -1,0 +1,1 @@
+"""Call graph interpreter: container, op, serial and parallel calls, scope, kill."""

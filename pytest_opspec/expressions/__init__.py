@@ -1,0 +1,1 @@
+"""$(ref) interpolation and typed evaluation of expressions (SEMANTICS §4)."""

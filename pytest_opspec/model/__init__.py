@@ -1,0 +1,1 @@
+"""Load op.yml (YAML 1.2), validate it, and model it as typed dataclasses."""

@@ -1,0 +1,1 @@
+"""The opspec node: HTTP + WebSocket server, one module per endpoint."""

@@ -1,0 +1,1 @@
+"""Package refs, resolution and cache (SEMANTICS §1)."""
