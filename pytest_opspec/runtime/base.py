@@ -1,0 +1,108 @@
+"""The small interface the executor needs from a container engine."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Callable, Mapping, Protocol, Sequence
+
+from ..errors import OpspecError
+
+# Every container and network we create carries these labels, so sweeps find them and nothing else.
+LABEL_PREFIX = "io.pytest-opspec"
+LABEL_OWNER = f"{LABEL_PREFIX}.owner"  # one id per executor (a pytest session, a node, an `opspec run`)
+LABEL_ROOT_OP = f"{LABEL_PREFIX}.root-op"
+LABEL_CONTAINER = f"{LABEL_PREFIX}.container"
+LABEL_PID = f"{LABEL_PREFIX}.pid"
+LABEL_HOST = f"{LABEL_PREFIX}.host"
+
+
+def owner_labels(owner: str) -> dict[str, str]:
+    """Labels naming the process that owns a resource, so a later run can tell it is stale."""
+    return {LABEL_OWNER: owner, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}
+
+
+class PullPolicy(StrEnum):
+    ALWAYS = "always"
+    MISSING = "missing"
+    NEVER = "never"
+
+
+class ContainerError(OpspecError):
+    """The engine could not create or run a container (e.g. a missing image)."""
+
+
+class ImagePullError(ContainerError):
+    pass
+
+
+class ContainerKilled(Exception):
+    """The container was removed while it ran (a kill)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    host_path: str
+    container_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryAuth:
+    username: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    name: str  # engine-level container name; unique
+    image: str
+    cmd: Sequence[str] | None = None  # replaces the image's ENTRYPOINT and CMD
+    env: Mapping[str, str] = field(default_factory=dict)
+    work_dir: str | None = None
+    mounts: Sequence[Mount] = ()
+    # "80/tcp" -> host ports bound to it
+    ports: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    network: str | None = None
+    aliases: Sequence[str] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    tty: bool = False
+    auth: RegistryAuth | None = None
+
+
+# on_output(stream, data): stream is "stdout" or "stderr"; data is a raw chunk.
+OutputCallback = Callable[[str, bytes], None]
+# on_pull_progress(line): one human-readable progress line per message.
+PullProgressCallback = Callable[[str], None]
+
+
+class ContainerRuntime(Protocol):
+    def ping(self) -> None:
+        """Raise EngineUnavailableError when the engine does not answer."""
+
+    def ensure_image(self, image: str, auth: RegistryAuth | None, on_progress: PullProgressCallback) -> str:
+        """Make the image available per the pull policy; return the ref actually used (after mapping)."""
+
+    def run(self, spec: ContainerSpec, on_output: OutputCallback) -> int:
+        """Create, start and follow a container to its end; return its exit code.
+
+        Raises ContainerKilled if it was killed, ContainerError if it could not run. The container is
+        removed afterwards (possibly in the background; see ``close``).
+        """
+
+    def kill(self, name: str) -> None:
+        """Force-remove a container now (a no-op when it is already gone)."""
+
+    def create_network(self, name: str, labels: Mapping[str, str]) -> None: ...
+
+    def remove_network(self, name: str) -> None: ...
+
+    def sweep(self, labels: Mapping[str, str]) -> int:
+        """Remove every container and network carrying all these labels; return how many."""
+
+    def sweep_stale(self) -> int:
+        """Remove resources of owners on this host whose process no longer exists."""
+
+    def close(self) -> None:
+        """Finish background removals; release connections."""
