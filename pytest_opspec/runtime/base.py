@@ -98,6 +98,9 @@ class ContainerRuntime(Protocol):
 
     def remove_network(self, name: str) -> None: ...
 
+    def wait_for_removals(self) -> None:
+        """Return once containers that finished have been removed."""
+
     def sweep(self, labels: Mapping[str, str]) -> int:
         """Remove every container and network carrying all these labels; return how many."""
 

@@ -1,0 +1,244 @@
+"""The executor: starts root ops on a container runtime, kills them, and cleans up after them."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from ..errors import OpspecError
+from ..events import EventType, Outcome
+from ..events.bus import EventBus
+from ..model import load_op
+from ..pkgs import Package, resolve
+from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, PullPolicy, owner_labels
+from ..values import Value
+from ..values.binding import bind_inputs
+from .cancel import CancelReason, CancelScope, Killed
+from .errors import CallFailed
+from .ids import new_root_op_id
+from .interpreter import OpFrame, RootRun
+from .network import needs_network
+
+log = logging.getLogger(__name__)
+
+
+class ExecutorClosedError(OpspecError):
+    pass
+
+
+@dataclass
+class RootOp:
+    """A started root op."""
+
+    id: str
+    package: Package
+    cancel: CancelScope
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    run: RootRun | None = None
+    thread: threading.Thread | None = None
+
+
+def interpret_op(
+    pkg_ref: str | Path, args: Mapping[str, Value], *, cwd: Path | None = None, scratch_dir: Path
+) -> dict[str, Value]:
+    """Resolve and load an op and bind its inputs from ``args``, starting nothing (a dry run).
+
+    Raises OpspecError (a resolution, manifest or input problem) with every problem listed.
+    """
+    package = resolve(pkg_ref, lookup_dirs=[cwd] if cwd else [])
+    op = load_op(package.manifest)
+    return bind_inputs(op.inputs, args, caller_scope=args, caller_pkg_dir=package.dir, callee_pkg_dir=package.dir,
+                       scratch_dir=scratch_dir, implicit_root=True, cwd=cwd, callee_ref=package.ref)
+
+
+class Executor:
+    """Runs root ops. Thread-safe; one per pytest session, node or `opspec run`.
+
+    ``data_dir`` holds scratch files of runs (a private temporary directory when not given). Every
+    container and network is labelled with this executor's owner id; ``close`` kills what still runs,
+    waits, and removes all of it.
+    """
+
+    def __init__(
+        self,
+        runtime: ContainerRuntime | None = None,
+        *,
+        data_dir: str | Path | None = None,
+        bus: EventBus | None = None,
+        tty: bool = False,
+        owner: str | None = None,
+        image_map: Mapping[str, str] | None = None,
+        pull_policy: PullPolicy | str = PullPolicy.MISSING,
+        keep_containers: bool = False,
+    ) -> None:
+        self._owns_runtime = runtime is None
+        if runtime is None:
+            from ..runtime.docker import DockerRuntime
+
+            runtime = DockerRuntime(pull_policy=PullPolicy(pull_policy), image_map=image_map,
+                                    keep_containers=keep_containers)
+        self.runtime = runtime
+        self.owner = owner or uuid.uuid4().hex
+        self.labels = owner_labels(self.owner)
+        self._tempdir = tempfile.TemporaryDirectory(prefix="opspec-") if data_dir is None else None
+        self.data_dir = Path(self._tempdir.name if self._tempdir else data_dir).resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.bus = bus or EventBus()
+        self.tty = tty
+        self._roots: dict[str, RootOp] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._network_cleanups: list[threading.Thread] = []
+
+    # -- starting -----------------------------------------------------------------------------
+
+    def resolve(self, pkg_ref: str | Path, cwd: Path | None = None) -> Package:
+        return resolve(pkg_ref, lookup_dirs=[cwd] if cwd else [])
+
+    def start(
+        self, pkg_ref: str | Path, args: Mapping[str, Value] | None = None, *, cwd: Path | None = None
+    ) -> str:
+        """Resolve the package and start it as a root op; return the root op id.
+
+        Raises OpspecError when the package does not resolve. Everything after resolution (manifest,
+        inputs, the run) is reported through events, ending with the root's ``opEnded``. ``cwd`` makes
+        relative refs and relative dir/file defaults resolve against it (the CLI's behaviour).
+        """
+        package = self.resolve(pkg_ref, cwd)
+        args = dict(args or {})
+        root_op_id = new_root_op_id()
+        root = RootOp(id=root_op_id, package=package, cancel=CancelScope())
+        with self._lock:
+            if self._closed:
+                raise ExecutorClosedError("the executor is closed")
+            self._roots[root_op_id] = root
+        root.thread = threading.Thread(
+            target=self._run_root, args=(root, args, cwd), name=f"opspec-root-{root_op_id[:8]}", daemon=True
+        )
+        root.thread.start()
+        return root_op_id
+
+    def _run_root(self, root: RootOp, args: dict[str, Value], cwd: Path | None) -> None:
+        scratch = self.data_dir / "runs" / root.id
+        run = RootRun(
+            root_op_id=root.id, runtime=self.runtime, publish=self.bus.publish, scratch=scratch,
+            data_dir=self.data_dir, labels=self.labels, network=None, tty=self.tty, cancel=root.cancel,
+        )
+        root.run = run
+        path = (root.id,)
+        package = root.package
+        try:
+            try:
+                op = load_op(package.manifest)
+                inputs = bind_inputs(
+                    op.inputs, args, caller_scope=args, caller_pkg_dir=package.dir, callee_pkg_dir=package.dir,
+                    scratch_dir=scratch / "ops" / root.id, implicit_root=True, cwd=cwd, callee_ref=package.ref,
+                )
+                if needs_network(op):
+                    run.network = self._create_network(root.id)
+            except OpspecError as error:
+                # Interpretation failed: no opStarted, as the reference (SEMANTICS §6).
+                run.publish(EventType.OP_ERRED, path, op_id=root.id, pkg_ref=package.ref, msg=str(error))
+                run.publish(EventType.OP_ENDED, path, op_id=root.id, pkg_ref=package.ref, outcome=Outcome.FAILED)
+                root.outcome = Outcome.FAILED
+                return
+            try:
+                run.run_op(OpFrame(package, op), inputs, root.id, package.ref, path, root.cancel)
+                root.outcome = Outcome.SUCCEEDED
+            except CallFailed:
+                root.outcome = Outcome.FAILED
+            except Killed:
+                root.outcome = Outcome.KILLED
+        finally:
+            if run.network:
+                self._remove_network_later(run.network)
+            root.done.set()
+
+    def _create_network(self, root_op_id: str) -> str:
+        name = f"opspec-{root_op_id}"
+        try:
+            self.runtime.create_network(name, {**self.labels, LABEL_ROOT_OP: root_op_id})
+        except ContainerError as error:
+            raise OpspecError(str(error)) from None
+        return name
+
+    def _remove_network_later(self, name: str) -> None:
+        def remove() -> None:
+            # Containers are removed in the background; the network can go once they are gone.
+            self.runtime.wait_for_removals()
+            self.runtime.remove_network(name)
+
+        thread = threading.Thread(target=remove, name=f"opspec-net-{name[-8:]}", daemon=True)
+        thread.start()
+        with self._lock:
+            self._network_cleanups = [t for t in self._network_cleanups if t.is_alive()] + [thread]
+
+    # -- observing and killing ----------------------------------------------------------------
+
+    def root(self, root_op_id: str) -> RootOp | None:
+        return self._roots.get(root_op_id)
+
+    def wait(self, root_op_id: str, timeout: float | None = None) -> Outcome | None:
+        """The root's outcome once it ended, or None if ``timeout`` passed first."""
+        root = self._roots[root_op_id]
+        return root.outcome if root.done.wait(timeout) else None
+
+    def kill(self, op_id: str) -> bool:
+        """Kill a root op and everything under it; return False for an id that is not a root op.
+
+        Returns once its containers are removed; its ``opEnded`` (KILLED) follows when every call
+        beneath it has returned.
+        """
+        root = self._roots.get(op_id)
+        if root is None:
+            return False
+        root.cancel.cancel(CancelReason.KILLED)
+        return True
+
+    def release(self, root_op_id: str) -> None:
+        """Forget an ended root op and delete its scratch files (its file and dir outputs)."""
+        root = self._roots.get(root_op_id)
+        if root is None or not root.done.is_set():
+            return
+        with self._lock:
+            self._roots.pop(root_op_id, None)
+        shutil.rmtree(self.data_dir / "runs" / root_op_id, ignore_errors=True)
+
+    # -- shutting down ------------------------------------------------------------------------
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Kill running ops, wait for them, remove every container and network, delete scratch."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            roots = list(self._roots.values())
+        for root in roots:
+            if not root.done.is_set():
+                root.cancel.cancel(CancelReason.KILLED)
+        for root in roots:
+            if root.thread is not None:
+                root.thread.join(timeout)
+        for thread in list(self._network_cleanups):
+            thread.join(timeout)
+        try:
+            self.runtime.sweep(self.labels)  # anything a crash in a call left behind
+        except Exception as error:  # the engine may be gone; nothing more can be done then
+            log.warning("could not sweep containers of %s: %s", self.owner, error)
+        if self._owns_runtime:
+            self.runtime.close()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,116 @@
+"""What a finished root op looks like to Python code: outcome, outputs, events, containers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from ..events import Event, EventType, Outcome
+from ..values import Value
+
+
+@dataclass
+class ContainerRun:
+    """One container of a run, assembled from its events."""
+
+    id: str
+    image_ref: str
+    pkg_ref: str
+    call_path: tuple[str, ...]
+    stdout: bytes = b""
+    stderr: bytes = b""
+    exit_code: int | None = None  # None while running or when it never ran
+    outputs: Mapping[str, Value] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        """stdout then stderr, as text."""
+        return (self.stdout + self.stderr).decode("utf-8", errors="replace")
+
+
+@dataclass
+class RunResult:
+    op_id: str
+    pkg_ref: str
+    outcome: Outcome | None
+    values: dict[str, Value]  # the root's outputs as typed Values
+    events: list[Event]
+    error: str | None = None  # the root's opErred message
+    containers: list[ContainerRun] = field(default_factory=list)
+    timed_out: bool = False
+    secret_values: frozenset[str] = frozenset()
+    # Whatever must stay alive for file/dir outputs to remain readable (a run_op scratch directory).
+    scratch: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The root's outputs as Python values (str, int/float, list, dict, Path)."""
+        return {name: value.to_python() for name, value in self.values.items()}
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is Outcome.SUCCEEDED
+
+    def mask(self, text: str) -> str:
+        """``text`` with every secret input value replaced by ``***``."""
+        for secret in sorted(self.secret_values, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    @classmethod
+    def from_events(
+        cls, op_id: str, events: Iterable[Event], *, timed_out: bool = False, secret_values: Iterable[str] = ()
+    ) -> RunResult:
+        ordered = sorted((e for e in events if e.root_op_id == op_id), key=lambda e: e.seq)
+        containers: dict[str, ContainerRun] = {}
+        outcome = None
+        values: dict[str, Value] = {}
+        error = None
+        pkg_ref = ""
+        for event in ordered:
+            kind = event.type
+            if kind is EventType.CONTAINER_STARTED:
+                containers[event.container_id] = ContainerRun(
+                    event.container_id, event.image_ref or "", event.pkg_ref or "", event.call_path)
+            elif kind in (EventType.CONTAINER_STDOUT_WRITTEN_TO, EventType.CONTAINER_STDERR_WRITTEN_TO):
+                container = containers.get(event.container_id)
+                if container is None or not event.pkg_ref:  # image pull progress is not the container's output
+                    continue
+                if kind is EventType.CONTAINER_STDOUT_WRITTEN_TO:
+                    container.stdout += event.data or b""
+                else:
+                    container.stderr += event.data or b""
+            elif kind is EventType.CONTAINER_EXITED:
+                container = containers.get(event.container_id)
+                if container is not None:
+                    container.exit_code = event.exit_code
+                    container.outputs = dict(event.outputs or {})
+            elif event.op_id == op_id and kind is EventType.OP_ERRED:
+                error = event.msg
+            elif event.op_id == op_id and kind is EventType.OP_ENDED:
+                outcome = event.outcome
+                values = dict(event.outputs or {})
+                pkg_ref = event.pkg_ref or ""
+            elif event.op_id == op_id and kind is EventType.OP_STARTED:
+                pkg_ref = event.pkg_ref or ""
+        return cls(op_id=op_id, pkg_ref=pkg_ref, outcome=outcome, values=values, events=ordered, error=error,
+                   containers=list(containers.values()), timed_out=timed_out,
+                   secret_values=frozenset(secret_values))
+
+    def summary(self, tail_lines: int = 20) -> str:
+        """A report a person can act on: outcome, error, and the last lines of each container."""
+        lines = [f"op {self.pkg_ref or self.op_id} ended {self.outcome.value if self.outcome else 'without an outcome'}"
+                 + (" (timed out)" if self.timed_out else "")]
+        if self.error:
+            lines.append("error: " + _strip_frame(self.error))
+        for container in self.containers:
+            lines.append(f"container {container.id} ({container.image_ref}) exit code {container.exit_code}:")
+            tail = container.output.splitlines()[-tail_lines:]
+            lines.extend(f"  | {line}" for line in tail)
+        return self.mask("\n".join(lines))
+
+
+def _strip_frame(message: str) -> str:
+    """The reference's error framing ("\\n-\\n  ...\\n-") is noise in a one-screen report."""
+    return re.sub(r"^\s*-\s*\n|\n\s*-\s*$", "", message).strip("\n")

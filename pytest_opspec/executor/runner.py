@@ -1,0 +1,125 @@
+"""The Python API: run an op to its end, or start it and kill it later."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..events import Event
+from ..model import load_op
+from .args import typed_args
+from .executor import Executor
+from .result import RunResult
+
+
+class _RootEvents:
+    """Collects the events of one root op from the bus (its id is known only after start)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self.root_op_id: str | None = None
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if self.root_op_id is None or event.root_op_id == self.root_op_id:
+                self._events.append(event)
+
+    def bind(self, root_op_id: str) -> None:
+        with self._lock:
+            self.root_op_id = root_op_id
+            self._events = [e for e in self._events if e.root_op_id == root_op_id]
+
+    def snapshot(self) -> list[Event]:
+        with self._lock:
+            return list(self._events)
+
+
+class RunningOp:
+    """A started root op: wait for it, kill it, or look at its events so far."""
+
+    def __init__(self, executor: Executor, root_op_id: str, collector: _RootEvents, unsubscribe: Any) -> None:
+        self.executor = executor
+        self.id = root_op_id
+        self._collector = collector
+        self._unsubscribe = unsubscribe
+
+    @property
+    def events(self) -> list[Event]:
+        return self._collector.snapshot()
+
+    @property
+    def done(self) -> bool:
+        root = self.executor.root(self.id)
+        return root is None or root.done.is_set()
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        """Wait for the end and return the result; on ``timeout`` kill the op first (``timed_out`` set)."""
+        timed_out = False
+        try:
+            if self.executor.wait(self.id, timeout) is None:
+                timed_out = True
+                self.executor.kill(self.id)
+                self.executor.wait(self.id)
+        except BaseException:  # Ctrl-C while waiting: stop the op before leaving
+            self.executor.kill(self.id)
+            self.executor.wait(self.id, 30)
+            raise
+        return self._result(timed_out)
+
+    def kill(self) -> RunResult:
+        self.executor.kill(self.id)
+        return self.wait()
+
+    def _result(self, timed_out: bool) -> RunResult:
+        self._unsubscribe()
+        root = self.executor.root(self.id)
+        secrets = root.run.secret_values if root is not None and root.run is not None else ()
+        return RunResult.from_events(self.id, self._collector.snapshot(), timed_out=timed_out, secret_values=secrets)
+
+
+class OpRunner:
+    """Runs ops on an executor. Args may be Values or Python values, typed by the op's inputs."""
+
+    def __init__(self, executor: Executor, *, cwd: Path | None = None, timeout: float | None = None) -> None:
+        self.executor = executor
+        self.cwd = cwd
+        self.timeout = timeout
+
+    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> RunningOp:
+        cwd = self.cwd or Path.cwd()
+        package = self.executor.resolve(os.fspath(pkg), cwd)
+        values = typed_args(args or {}, load_op(package.manifest).inputs, cwd)
+        collector = _RootEvents()
+        unsubscribe = self.executor.bus.subscribe(collector)
+        try:
+            root_op_id = self.executor.start(package.ref, values, cwd=cwd)
+        except BaseException:
+            unsubscribe()
+            raise
+        collector.bind(root_op_id)
+        return RunningOp(self.executor, root_op_id, collector, unsubscribe)
+
+    def run(
+        self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> RunResult:
+        return self.start(pkg, args).wait(timeout if timeout is not None else self.timeout)
+
+
+def run_op(
+    pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None,
+    cwd: Path | None = None, **executor_options: Any,
+) -> RunResult:
+    """Run one op to its end on the local Docker engine and return its result.
+
+    ``executor_options`` go to Executor (``image_map``, ``pull_policy``, ``tty``...). File and dir outputs
+    stay readable while the result is alive: its scratch directory is removed when it is collected.
+    """
+    scratch = tempfile.TemporaryDirectory(prefix="opspec-run-")
+    with Executor(data_dir=scratch.name, **executor_options) as executor:
+        result = OpRunner(executor, cwd=cwd).run(pkg, args, timeout=timeout)
+    result.scratch = scratch  # keeps the directory (and the outputs in it) alive with the result
+    return result
