@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from ..errors import OpspecError
-from ..expressions.evaluate import reference_name, to_dir, to_file, to_string
+from ..expressions.evaluate import is_whole_reference, reference_name, to_dir, to_file, to_string
 from ..model.types import ContainerCall, Expression
 from ..runtime.base import Mount, RegistryAuth
 from ..values import Value, ValueType
+from ..values.coerce import coerce_to_file
 from ..values.paths import go_join
 from .errors import CallFailed
 
@@ -128,7 +129,11 @@ class ContainerInterpreter:
         for container_path, written in call.files.items():
             expression = f"$({container_path})" if written is None else _wrap_bare(written)
             try:
-                value = to_file(expression, scope, self.pkg_dir, self.new_files)
+                if is_whole_reference(expression) and reference_name(expression) not in scope:
+                    # An unresolved `$(x)` starts as an empty file, not one holding "$(x)" (§10.5).
+                    value = coerce_to_file(None, self.new_files)
+                else:
+                    value = to_file(expression, scope, self.pkg_dir, self.new_files)
             except OpspecError as error:
                 raise _bind_error(container_path, expression, error) from None
             source = value.data

@@ -284,7 +284,7 @@ class RootRun:
         for name, param in frame.op.outputs.items():
             value = run_outputs.get(name)
             if value is None and param.has_default:
-                value = default_value(param, frame.pkg.dir)
+                value = default_value(param, frame.pkg.dir, None)
             if value is None:
                 continue
             outputs[name] = value

@@ -81,7 +81,7 @@ def bind_inputs(
         if name in given:
             continue
         try:
-            default = _default_value(param, callee_pkg_dir, cwd)
+            default = default_value(param, callee_pkg_dir, cwd)
         except OverflowError:
             problems.append(f"{name}: its default {param.default} is out of the range of a double")
             failed.add(name)
@@ -129,7 +129,9 @@ def bind_inputs(
     return bound
 
 
-def _default_value(param: Param, callee_pkg_dir: Path, cwd: Path | None) -> Value | None:
+def default_value(param: Param, callee_pkg_dir: Path, cwd: Path | None) -> Value | None:
+    """A param's default as a Value; dir/file defaults starting with `/` are in the package, relative
+    ones are relative to ``cwd`` (None when there is no cwd, as in a node)."""
     if not param.has_default or param.default is None:
         return None
     if param.type in _PATH_TYPES:
