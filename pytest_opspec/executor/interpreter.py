@@ -20,7 +20,8 @@ from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
 from ..pkgs import Package, resolve
 from ..runtime.base import LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerRuntime, ContainerSpec
-from ..values import Value
+from ..values import Value, ValueType
+from ..values.coerce import coerce
 from ..values.binding import bind_inputs, default_value
 from ..values.constraints import validate_value
 from .cancel import CancelReason, CancelScope, Killed
@@ -255,10 +256,12 @@ class RootRun:
         self._remember_secrets(frame.op, inputs)
         self.publish(EventType.OP_STARTED, path, op_id=op_id, pkg_ref=pkg_ref)
         try:
-            run_outputs: Scope = {}
+            # The op's final scope: its inputs, overlaid by what its run produced (for a serial run, that
+            # already is its final scope). Declared outputs are picked from it (§10.1).
+            run_outputs: Scope = dict(inputs)
             if frame.op.run is not None:  # no `run`: succeed with the output defaults (§10.9)
                 run_id = new_run_id()
-                run_outputs = self.run_call(frame.op.run, dict(inputs), frame, run_id, (*path, run_id), cancel)
+                run_outputs.update(self.run_call(frame.op.run, dict(inputs), frame, run_id, (*path, run_id), cancel))
             cancel.check()
             outputs = self._declared_outputs(frame, run_outputs)
         except Killed:
@@ -292,6 +295,11 @@ class RootRun:
         if problems:
             raise CallFailed("output(s) invalid:\n" + "\n".join(f"  - {p}" for p in problems),
                              manifest=str(frame.op.path))
+        # Declared outputs leave the op with their declared type (a stdOut-bound number is a number).
+        for name, value in outputs.items():
+            target = frame.op.outputs[name].type
+            if value.type is not target and target not in (ValueType.DIR, ValueType.SOCKET):
+                outputs[name] = coerce(value, target, self.scratch / "outputs") or value
         return outputs
 
     def _remember_secrets(self, op: OpDefinition, inputs: Scope) -> None:

