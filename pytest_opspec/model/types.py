@@ -27,6 +27,15 @@ class Position:
         return f"{self.line}:{self.column}"
 
 
+def nearest_position(positions: Mapping[str, Position], pointer: str) -> Position | None:
+    """Position of the node at JSON ``pointer``, or of its nearest ancestor that has one."""
+    while True:
+        position = positions.get(pointer)
+        if position is not None or not pointer:
+            return position
+        pointer = pointer.rsplit("/", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """A declared input or output."""
@@ -117,6 +126,8 @@ class OpDefinition:
     run: Call | None = None
     # JSON pointer -> position of every node of the document, for error reports.
     positions: Mapping[str, Position] = field(default_factory=dict, repr=False, compare=False)
+    # JSON pointer of a mapping value -> position of its key.
+    key_positions: Mapping[str, Position] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pkg_dir(self) -> Path:
@@ -124,8 +135,8 @@ class OpDefinition:
 
     def position_of(self, pointer: str) -> Position | None:
         """Position of the node at ``pointer``, or of its nearest ancestor that has one."""
-        while True:
-            position = self.positions.get(pointer)
-            if position is not None or not pointer:
-                return position
-            pointer = pointer.rsplit("/", 1)[0]
+        return nearest_position(self.positions, pointer)
+
+    def key_position_of(self, pointer: str) -> Position | None:
+        """Position of the key that introduces the node at ``pointer`` (else of the node)."""
+        return self.key_positions.get(pointer) or self.position_of(pointer)
