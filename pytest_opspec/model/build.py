@@ -14,7 +14,7 @@ from .types import (Call, ContainerCall, Image, OpCall, OpDefinition, ParallelCa
 def build_op(document: dict[str, Any], file: Path, positions: Mapping[str, Position],
              key_positions: Mapping[str, Position]) -> OpDefinition:
     """The model of a document that passed the op.yml schema (shapes are trusted here)."""
-    builder = _Builder(positions)
+    builder = _Builder(positions, key_positions)
     run = document.get("run")
     return OpDefinition(
         name=document["name"],
@@ -30,12 +30,15 @@ def build_op(document: dict[str, Any], file: Path, positions: Mapping[str, Posit
 
 
 class _Builder:
-    def __init__(self, positions: Mapping[str, Position]) -> None:
+    def __init__(self, positions: Mapping[str, Position], key_positions: Mapping[str, Position]) -> None:
         self.positions = positions
+        self.key_positions = key_positions
 
-    def where(self, location: Location) -> dict[str, Any]:
+    def where(self, location: Location, at_key: bool = False) -> dict[str, Any]:
+        """pointer and position of a node; ``at_key``: the position of its key (a param's name)."""
         pointer = json_pointer(location)
-        return {"pointer": pointer, "position": self.positions.get(pointer)}
+        position = (self.key_positions.get(pointer) if at_key else None) or self.positions.get(pointer)
+        return {"pointer": pointer, "position": position}
 
     def params(self, declared: dict[str, Any] | None, location: Location) -> dict[str, Param]:
         params = {}
@@ -50,7 +53,7 @@ class _Builder:
                 has_default="default" in body,
                 is_secret=bool(body.get("isSecret", False)),
                 constraints=body.get("constraints"),
-                **self.where((*location, name)),
+                **self.where((*location, name), at_key=True),
             )
         return params
 
@@ -62,7 +65,7 @@ class _Builder:
         kind = "serial" if "serial" in call else "parallel"
         children = tuple(self.call(child, (*location, kind, index)) for index, child in enumerate(call[kind]))
         cls = SerialCall if kind == "serial" else ParallelCall
-        return cls(calls=children, **self.where(location))
+        return cls(calls=children, **self.where((*location, kind)))
 
     def container(self, container: dict[str, Any], location: Location) -> ContainerCall:
         image = container["image"]

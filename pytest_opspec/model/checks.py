@@ -314,16 +314,23 @@ def _find_cycle(context: CheckContext, call: OpCall, caller_dir: Path, stack: li
 
 @check("pkg-files")
 def pkg_files(context: CheckContext) -> Iterator[Problem]:
-    """Package paths (`$(/path)`, null files/dirs entries) should exist in the package."""
+    """Package paths (`$(/path)`, bare `/path` and null files/dirs entries) should exist."""
     for visit in context.visits:
         call = visit.call
-        if not isinstance(call, ContainerCall):
-            continue
-        for section, mounts in (("files", call.files), ("dirs", call.dirs)):
-            for container_path, value in mounts.items():
-                if value is None:
-                    yield from _missing_pkg_path(context, container_path, (*visit.location, section, container_path),
-                                                 "bound to the same path of the package")
+        if isinstance(call, ContainerCall):
+            for section, mounts in (("files", call.files), ("dirs", call.dirs)):
+                for container_path, value in mounts.items():
+                    if value is None:
+                        yield from _missing_pkg_path(context, container_path, (*visit.location, section,
+                                                                               container_path),
+                                                     "bound to the same path of the package")
+        for location, text, section in _expressions(visit):
+            if section and text.startswith("/"):
+                yield from _missing_pkg_path(context, text, location, "a package path")
+                continue
+            for ref in references(text):
+                if ref.startswith("/"):
+                    yield from _missing_pkg_path(context, ref, location, f"referenced as $({ref})")
 
 
 def _missing_pkg_path(context: CheckContext, pkg_path: str, location: Location, why: str) -> Iterator[Problem]:
@@ -383,7 +390,6 @@ def _check_refs(context: CheckContext, scope: frozenset[str], location: Location
             return
         if text.startswith("/"):
             yield warn(f"bare package path {text!r} is a deprecated form; write $({text})")
-            yield from _missing_pkg_path(context, text, location, "a package path")
             return
         prefix = _UNDER_DIR_REF.match(text)
         if section == "dirs" and prefix and prefix.group(1) not in scope:
@@ -394,8 +400,8 @@ def _check_refs(context: CheckContext, scope: frozenset[str], location: Location
             return
     for ref in references(text):
         if ref.startswith("/"):
-            yield from _missing_pkg_path(context, ref, location, "referenced as $(" + ref + ")")
-        elif NAME.match(ref):
+            continue  # package paths: see pkg-files
+        if NAME.match(ref):
             if ref not in scope:
                 yield warn(f"$({ref}) names no input and no value bound earlier; it stays literal text at run time")
             elif section and text.startswith(f"$({ref})/"):

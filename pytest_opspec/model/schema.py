@@ -232,7 +232,9 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
         return schema
     if ref == _DRAFT4:
         return Draft4Validator.META_SCHEMA
-    return op_schema()["definitions"][ref.removeprefix("#/definitions/")]
+    name = ref.removeprefix("#/definitions/")
+    # Refs met inside `items` point into the draft-04 meta-schema, whose names differ from ours.
+    return op_schema()["definitions"].get(name) or Draft4Validator.META_SCHEMA["definitions"].get(name, {})
 
 
 def _types(schema: dict[str, Any]) -> list[str]:

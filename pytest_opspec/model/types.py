@@ -3,7 +3,8 @@
 Expressions are kept as the raw YAML values (str, int/float, list or dict); they are evaluated at
 run time by ``pytest_opspec.expressions``. Every call and param remembers where it was written
 (``pointer`` is a JSON pointer into op.yml, ``position`` its 1-based line and column), so errors
-and failure reports can name the line.
+and failure reports can name the line. A call's pointer is that of its body (the value of
+``container:``, ``op:``, ``serial:`` or ``parallel:``); a param's position is that of its name.
 """
 
 from __future__ import annotations
