@@ -58,10 +58,10 @@ def op_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft4Validator:
-    return Draft4Validator(_inline_local_refs(copy.deepcopy(op_schema())))
+    return Draft4Validator(inline_local_refs(copy.deepcopy(op_schema())))
 
 
-def _inline_local_refs(schema: dict[str, Any]) -> dict[str, Any]:
+def inline_local_refs(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace every ``{"$ref": "#/definitions/x"}`` by the definition object itself.
 
     The result is a cyclic structure (calls contain calls), which jsonschema walks fine; it halves
