@@ -39,7 +39,8 @@ COMMANDS: dict[str, Command] = {}
 Runner = Callable[[argparse.Namespace], int]
 
 
-def command(name: str, summary: str, configure: Callable[[argparse.ArgumentParser], None]) -> Callable[[Runner], Runner]:
+def command(name: str, summary: str,
+            configure: Callable[[argparse.ArgumentParser], None]) -> Callable[[Runner], Runner]:
     """Register the decorated function as subcommand ``name``."""
     def register(run: Runner) -> Runner:
         COMMANDS[name] = Command(name, summary, configure, run)

@@ -37,7 +37,6 @@ class OpspecSession:
     """The op packages selected for one pytest session, and what their items share."""
 
     def __init__(self, roots: list[Path]) -> None:
-        self.roots = [root.resolve() for root in roots]
         self.packages = [package.resolve() for package in find_packages(roots)]
         self._packages = set(self.packages)
         # Directories pytest must enter to reach the packages, even when it would skip them
@@ -57,34 +56,39 @@ class OpspecSession:
         return path in self._packages or path in self._ancestors
 
 
-ItemFactory = Callable[["OpPackageMixin"], Iterable[pytest.Item]]
+ItemFactory = Callable[["OpPackageDir"], Iterable[pytest.Item]]
 # Functions that make a package's opspec items, in order. Extend this to add item kinds.
 ITEM_FACTORIES: list[ItemFactory] = []
 
 
-class OpPackageMixin:
-    """Shared by the directory collectors below: opspec items first, then the usual ones."""
+class OpPackageDir(pytest.Directory):
+    """An op package directory: its opspec items first, then what pytest collects there as usual."""
 
     opspec: OpspecSession
-    path: Path
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         for factory in ITEM_FACTORIES:
             yield from factory(self)
-        yield from super().collect()  # type: ignore[misc]
+        yield from self._collect_entries()
 
-
-class OpPackageDir(OpPackageMixin, pytest.Dir):
-    """An op package directory."""
-
-
-class OpPythonPackage(OpPackageMixin, pytest.Package):
-    """An op package directory that is also a Python package (has __init__.py)."""
+    def _collect_entries(self) -> Iterator[pytest.Item | pytest.Collector]:
+        """Sub-directories and files, through pytest's own hooks (what pytest.Dir does)."""
+        ihook, config = self.ihook, self.config
+        for entry in sorted(os.scandir(self.path), key=lambda e: e.name):
+            path = Path(entry.path)
+            if entry.is_dir():
+                if entry.name == "__pycache__" or ihook.pytest_ignore_collect(collection_path=path, config=config):
+                    continue
+                collector = ihook.pytest_collect_directory(path=path, parent=self)
+                if collector is not None:
+                    yield collector
+            elif entry.is_file():
+                if not ihook.pytest_ignore_collect(collection_path=path, config=config):
+                    yield from ihook.pytest_collect_file(file_path=path, parent=self)
 
 
 def package_collector(path: Path, parent: pytest.Collector, session: OpspecSession) -> pytest.Collector:
-    cls = OpPythonPackage if (path / "__init__.py").is_file() else OpPackageDir
-    node = cls.from_parent(parent, path=path)
+    node = OpPackageDir.from_parent(parent, path=path)
     node.opspec = session
     return node
 
@@ -95,15 +99,15 @@ class OpValidationItem(pytest.Function):
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path / OP_FILE, 0, self.name
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, OpValidationFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 
 
-def validation_items(package: OpPackageMixin) -> list[pytest.Item]:
+def validation_items(package: OpPackageDir) -> list[pytest.Item]:
     pkg_dir, cache = package.path, package.opspec.cache
-    shown_from = package.config.invocation_params.dir  # type: ignore[attr-defined]
+    shown_from = package.config.invocation_params.dir
 
     def validate() -> None:
         report = validate_package(pkg_dir, cache).relative_to(shown_from)
@@ -114,7 +118,7 @@ def validation_items(package: OpPackageMixin) -> list[pytest.Item]:
             raise OpValidationFailed(report)
 
     validate.__doc__ = f"Validate {pkg_dir / OP_FILE}."
-    return [OpValidationItem.from_parent(package, name="validate", callobj=validate)]  # type: ignore[arg-type]
+    return [OpValidationItem.from_parent(package, name="validate", callobj=validate)]
 
 
 ITEM_FACTORIES.append(validation_items)

@@ -318,10 +318,10 @@ def pkg_files(context: CheckContext) -> Iterator[Problem]:
     for visit in context.visits:
         call = visit.call
         if isinstance(call, ContainerCall):
-            for section, mounts in (("files", call.files), ("dirs", call.dirs)):
+            for kind, mounts in (("files", call.files), ("dirs", call.dirs)):
                 for container_path, value in mounts.items():
                     if value is None:
-                        yield from _missing_pkg_path(context, container_path, (*visit.location, section,
+                        yield from _missing_pkg_path(context, container_path, (*visit.location, kind,
                                                                                container_path),
                                                      "bound to the same path of the package")
         for location, text, section in _expressions(visit):

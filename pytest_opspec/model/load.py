@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from .build import build_op
 from .problems import InvalidOpError, Problem, json_pointer, sort_problems
 from .schema import schema_issues
 from .types import OpDefinition, nearest_position
-from .yaml12 import YamlDocument, load_yaml_file
+from .yaml12 import load_yaml_file
 
 OP_FILE = "op.yml"
 
@@ -20,16 +19,12 @@ def op_file_of(path: str | Path) -> Path:
     return path if path.name == OP_FILE or path.is_file() else path / OP_FILE
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedOp:
-    """A valid op and the parsed document it came from."""
+def load_op(path: str | Path) -> OpDefinition:
+    """The typed model of the op at ``path`` (a package directory or its op.yml).
 
-    op: OpDefinition
-    document: YamlDocument
-
-
-def load_document(path: str | Path) -> LoadedOp:
-    """Read, parse and schema-check an op.yml; InvalidOpError carries every error found."""
+    Raises InvalidOpError, whose ``problems`` list every YAML and schema error with its line.
+    Static checks (refs, defaults, cycles...) are not run here; see validate_package.
+    """
     file = op_file_of(path)
     document = load_yaml_file(file)
     data = document.data
@@ -46,14 +41,4 @@ def load_document(path: str | Path) -> LoadedOp:
                         or nearest_position(document.positions, pointer))
             problems.append(Problem(file, issue.message, issue.location, position))
         raise InvalidOpError(file, sort_problems(problems))
-    op = build_op(data, file, document.positions, document.key_positions)
-    return LoadedOp(op, document)
-
-
-def load_op(path: str | Path) -> OpDefinition:
-    """The typed model of the op at ``path`` (a package directory or its op.yml).
-
-    Raises InvalidOpError, whose ``problems`` list every YAML and schema error with its line.
-    Static checks (refs, defaults, cycles...) are not run here; see validate_package.
-    """
-    return load_document(path).op
+    return build_op(data, file, document.positions, document.key_positions)

@@ -160,17 +160,17 @@ def test_local_op_refs(make_pkg) -> None:
                                "outputs:\n  out: {string: {}}\n")
     make_pkg("nofile/x", "name: x\n")
     (Path(make_pkg("nofile/x", "name: x\n")) / "op.yml").unlink()
-    pkg = make_pkg("caller", f"""
+    pkg = make_pkg("caller", """
         name: caller
         inputs:
-          d: {{dir: {{}}}}
+          d: {dir: {}}
         run:
           serial:
-            - op: {{pkg: {{ref: callee}}, inputs: {{opt: d, extra: 1}}, outputs: {{mine: out, other: }}}}
-            - op: {{pkg: {{ref: missing}}}}
-            - op: {{pkg: {{ref: nofile/x}}}}
-            - op: {{pkg: {{ref: 'github.com/opspec-pkgs/x#1.0.0'}}}}
-            - op: {{pkg: {{ref: 'https://github.com/opspec-pkgs/x#1.0.0'}}}}
+            - op: {pkg: {ref: callee}, inputs: {opt: d, extra: 1}, outputs: {mine: out, other: }}
+            - op: {pkg: {ref: missing}}
+            - op: {pkg: {ref: nofile/x}}
+            - op: {pkg: {ref: 'github.com/opspec-pkgs/x#1.0.0'}}
+            - op: {pkg: {ref: 'https://github.com/opspec-pkgs/x#1.0.0'}}
         """)
     problems = found(pkg, "op-refs")
     assert [(severity, path) for severity, path, _ in problems] == [
