@@ -11,9 +11,14 @@ EXAMPLES = REPO / "examples"
 
 
 def shared_dir() -> Path | None:
-    """The shared/ dir (spec, corpus): $OPSPEC_SHARED_DIR, else ../shared beside the repo, else /work/shared."""
-    candidates = [os.environ.get("OPSPEC_SHARED_DIR"), REPO.parent / "shared", "/work/shared"]
+    """The team's shared/ dir (spec, corpus), or None.
+
+    $OPSPEC_SHARED_DIR when set (set it to a missing path to run as a user's clone would);
+    otherwise ../shared beside the repository, then /work/shared.
+    """
+    explicit = os.environ.get("OPSPEC_SHARED_DIR")
+    candidates = [explicit] if explicit else [REPO.parent / "shared", "/work/shared"]
     for candidate in candidates:
-        if candidate and (Path(candidate) / "corpus" / "opspec-pkgs" / "INDEX.json").is_file():
+        if (Path(candidate) / "corpus" / "opspec-pkgs" / "INDEX.json").is_file():
             return Path(candidate)
     return None
