@@ -3,7 +3,8 @@
 Expressions are kept as the raw YAML values (str, int/float, list or dict); they are evaluated at
 run time by ``pytest_opspec.expressions``. Every call and param remembers where it was written
 (``pointer`` is a JSON pointer into op.yml, ``position`` its 1-based line and column), so errors
-and failure reports can name the line.
+and failure reports can name the line. A call's pointer is that of its body (the value of
+``container:``, ``op:``, ``serial:`` or ``parallel:``); a param's position is that of its name.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ class Position:
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}"
+
+
+def nearest_position(positions: Mapping[str, Position], pointer: str) -> Position | None:
+    """Position of the node at JSON ``pointer``, or of its nearest ancestor that has one."""
+    while True:
+        position = positions.get(pointer)
+        if position is not None or not pointer:
+            return position
+        pointer = pointer.rsplit("/", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +127,8 @@ class OpDefinition:
     run: Call | None = None
     # JSON pointer -> position of every node of the document, for error reports.
     positions: Mapping[str, Position] = field(default_factory=dict, repr=False, compare=False)
+    # JSON pointer of a mapping value -> position of its key.
+    key_positions: Mapping[str, Position] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pkg_dir(self) -> Path:
@@ -124,8 +136,8 @@ class OpDefinition:
 
     def position_of(self, pointer: str) -> Position | None:
         """Position of the node at ``pointer``, or of its nearest ancestor that has one."""
-        while True:
-            position = self.positions.get(pointer)
-            if position is not None or not pointer:
-                return position
-            pointer = pointer.rsplit("/", 1)[0]
+        return nearest_position(self.positions, pointer)
+
+    def key_position_of(self, pointer: str) -> Position | None:
+        """Position of the key that introduces the node at ``pointer`` (else of the node)."""
+        return self.key_positions.get(pointer) or self.position_of(pointer)

@@ -1,0 +1,44 @@
+"""Load one op.yml: read it, parse it as YAML 1.2, validate it against the schema, model it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .build import build_op
+from .problems import InvalidOpError, Problem, json_pointer, sort_problems
+from .schema import schema_issues
+from .types import OpDefinition, nearest_position
+from .yaml12 import load_yaml_file
+
+OP_FILE = "op.yml"
+
+
+def op_file_of(path: str | Path) -> Path:
+    """The op.yml of a package directory, or ``path`` itself when it names a file."""
+    path = Path(path)
+    return path if path.name == OP_FILE or path.is_file() else path / OP_FILE
+
+
+def load_op(path: str | Path) -> OpDefinition:
+    """The typed model of the op at ``path`` (a package directory or its op.yml).
+
+    Raises InvalidOpError, whose ``problems`` list every YAML and schema error with its line.
+    Static checks (refs, defaults, cycles...) are not run here; see validate_package.
+    """
+    file = op_file_of(path)
+    document = load_yaml_file(file)
+    data = document.data
+    if not isinstance(data, dict):
+        kind = "a sequence" if isinstance(data, list) else "null" if data is None else f"a {type(data).__name__}"
+        raise InvalidOpError(file, [Problem(file, f"an op.yml must be a mapping (with at least 'name'), "
+                                                  f"not {kind}", (), document.positions.get(""))])
+    issues = schema_issues(data)
+    if issues:
+        problems = []
+        for issue in issues:
+            pointer = json_pointer(issue.location)
+            position = ((document.key_positions.get(pointer) if issue.at_key else None)
+                        or nearest_position(document.positions, pointer))
+            problems.append(Problem(file, issue.message, issue.location, position))
+        raise InvalidOpError(file, sort_problems(problems))
+    return build_op(data, file, document.positions, document.key_positions)
