@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
 
 from . import OPSPEC_VERSION, __version__
 from .errors import OpspecError
 from .model import OpCache, ValidationReport, validate_package
+from .console import EventPrinter, format_value
+from .executor import Executor, OpRunner, RunResult
+from .executor.args import parse_text_arg, typed_arg
+from .model import Param, load_op
 from .model.render import render_report, summary_line
+from .model.yaml12 import parse_yaml
+from .pkgs import resolve
 from .pkgs.discover import find_packages
+from .runtime.base import PullPolicy, parse_image_map
+from .values import Value, ValueType
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -99,6 +110,150 @@ def _summary_text(reports: list[ValidationReport], paths: Sequence[str]) -> str:
     s = _summary(reports)
     return (f"{s['packages']} package{'s' if s['packages'] != 1 else ''}: {s['valid']} valid, "
             f"{s['invalid']} invalid ({s['errors']} errors, {s['warnings']} warnings)")
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; the op is being stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pkg", metavar="PKG",
+                        help="the op package: a directory with an op.yml (a relative name is also looked up "
+                             "in ./.opspec/)")
+    parser.add_argument("-a", "--arg", dest="args", action="append", default=[], metavar="NAME=VALUE",
+                        help="an input value; numbers, JSON objects/arrays and dir/file paths are typed by the "
+                             "op's declared input (repeatable)")
+    parser.add_argument("--args-file", metavar="FILE",
+                        help="a YAML or JSON file mapping input names to values (plain, or typed as {string: x})")
+    parser.add_argument("--image-map", action="append", default=None, metavar="REF=LOCAL",
+                        help="run image REF as LOCAL, e.g. alpine:3.6=local/busybox:1 (repeatable; "
+                             "env OPSPEC_IMAGE_MAP, comma-separated)")
+    parser.add_argument("--pull", choices=[p.value for p in PullPolicy], default=None,
+                        help="when to pull images: always, missing (default) or never (env OPSPEC_PULL)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="kill the op after this many seconds (env OPSPEC_TIMEOUT)")
+    parser.add_argument("--tty", action="store_true",
+                        help="give containers a TTY, as the reference does (stderr then merges into stdout)")
+    parser.add_argument("--keep-containers", action="store_true",
+                        help="leave finished containers in place for debugging (env OPSPEC_KEEP_CONTAINERS=1)")
+    parser.add_argument("--format", choices=("human", "json"), default="human",
+                        help="how to print the outputs at the end (default: human)")
+
+
+def _setting(flag_value: object, env: str, default: object = None) -> object:
+    if flag_value not in (None, False):
+        return flag_value
+    return os.environ.get(env) or default
+
+
+def _read_args_file(path: str) -> dict[str, object]:
+    try:
+        document = parse_yaml(Path(path).read_text(encoding="utf-8"), Path(path)).data
+    except OSError as error:
+        raise UsageError(f"--args-file {path}: {error.strerror}") from None
+    except OpspecError as error:
+        raise UsageError(f"--args-file {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise UsageError(f"--args-file {path}: must map input names to values")
+    return document
+
+
+def _collect_args(args: argparse.Namespace, params: Mapping[str, Param], cwd: Path) -> dict[str, Value]:
+    values: dict[str, Value] = {}
+    for name, raw in _read_args_file(args.args_file).items() if args.args_file else ():
+        param = params.get(name)
+        if isinstance(raw, str):
+            values[name] = parse_text_arg(name, raw, param, cwd)
+        elif (isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ValueType.__members__.values()
+              and (param is None or param.type is not ValueType.OBJECT or next(iter(raw)) == "object")):
+            values[name] = Value.from_json(raw, f"--args-file {name}")
+        else:
+            values[name] = typed_arg(name, raw, param, cwd)
+    for item in args.args:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-a {item!r}: expected NAME=VALUE")
+        values[name] = parse_text_arg(name, text, params.get(name), cwd)
+    return values
+
+
+@command("run", "run an op package in local Docker containers, streaming their output", _configure_run)
+def run(args: argparse.Namespace) -> int:
+    cwd = Path.cwd()
+    image_map = parse_image_map(args.image_map if args.image_map else os.environ.get("OPSPEC_IMAGE_MAP", ""))
+    pull = str(_setting(args.pull, "OPSPEC_PULL", PullPolicy.MISSING.value))
+    if pull not in {p.value for p in PullPolicy}:
+        raise UsageError(f"OPSPEC_PULL={pull!r}: expected always, missing or never")
+    timeout_text = _setting(args.timeout, "OPSPEC_TIMEOUT")
+    try:
+        timeout = float(timeout_text) if timeout_text is not None else None
+    except ValueError:
+        raise UsageError(f"OPSPEC_TIMEOUT={timeout_text!r} is not a number of seconds") from None
+    keep = bool(args.keep_containers or os.environ.get("OPSPEC_KEEP_CONTAINERS") in ("1", "true", "yes"))
+
+    package = resolve(args.pkg, lookup_dirs=[cwd])
+    op = load_op(package.manifest)
+    values = _collect_args(args, op.inputs, cwd)
+    secret_outputs = {name for name, param in op.outputs.items() if param.is_secret}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    executor = Executor(image_map=image_map, pull_policy=pull, tty=args.tty, keep_containers=keep)
+    try:
+        runner = OpRunner(executor, cwd=cwd)
+        holder: list[str] = []
+
+        def secrets() -> Iterable[str]:
+            root = executor.root(holder[0]) if holder else None
+            return root.run.secret_values if root is not None and root.run is not None else ()
+
+        printer = EventPrinter(sys.stderr if args.format == "json" else sys.stdout, secrets=secrets)
+        executor.bus.subscribe(printer)
+        running = runner.start(package.ref, values)
+        holder.append(running.id)
+        try:
+            result = running.wait(timeout)
+        except Interrupted as interrupt:
+            for sig in previous:  # a second Ctrl-C must not cut the clean-up short
+                signal.signal(sig, signal.SIG_IGN)
+            print("opspec: interrupted; stopping the op and removing its containers", file=sys.stderr)
+            running.kill()
+            return interrupt.exit_code
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        executor.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _print_result(result, secret_outputs, args.format, timeout)
+    return EXIT_OK if result.succeeded else EXIT_FAILED
+
+
+def _print_result(result: RunResult, secret_outputs: set[str], output_format: str, timeout: float | None) -> None:
+    if output_format == "json":
+        outputs = {name: ({value.type.value: "***"} if name in secret_outputs else value.to_json())
+                   for name, value in result.values.items()}
+        json.dump({"opId": result.op_id, "outcome": result.outcome.value if result.outcome else None,
+                   "error": result.mask(result.error) if result.error else None, "outputs": outputs},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    if result.timed_out:
+        print(f"opspec: the op did not end within {timeout:g} s and was killed", file=sys.stderr)
+    if result.values:
+        print("outputs:")
+        for name, value in sorted(result.values.items()):
+            print(f"  {name}: {result.mask(format_value(value, secret=name in secret_outputs))}")
 
 
 # -- entry point --------------------------------------------------------------------------------
