@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..errors import OpspecError
 from ..events import Event
 from ..model import load_op
 from .args import typed_args
@@ -92,7 +93,11 @@ class OpRunner:
     def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> RunningOp:
         cwd = self.cwd or Path.cwd()
         package = self.executor.resolve(os.fspath(pkg), cwd)
-        values = typed_args(args or {}, load_op(package.manifest).inputs, cwd)
+        try:
+            params = load_op(package.manifest).inputs
+        except OpspecError:
+            params = {}  # the run itself reports the broken op.yml, as a node would
+        values = typed_args(args or {}, params, cwd)
         collector = _RootEvents()
         unsubscribe = self.executor.bus.subscribe(collector)
         try:
