@@ -8,7 +8,9 @@ the node reports raise ``NodeError`` (status, code, message); a node that cannot
 from __future__ import annotations
 
 import json
+import threading
 import time
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -22,6 +24,8 @@ from .events import Event, EventType, format_timestamp
 from .values import Value
 
 DEFAULT_URL = "http://127.0.0.1:42224"
+# Seconds a stream's close handshake may take.
+CLOSE_TIMEOUT = 5.0
 # Largest event message accepted (a 64 KiB output line is about 88 KB of JSON).
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
@@ -106,7 +110,18 @@ class EventStream:
             raise OpspecError(f"the node sent an event that is not valid: {error}: {str(message)[:200]}") from None
 
     def close(self) -> None:
-        self._connection.close()
+        """Close the stream, discarding events still in flight (the node's close frame comes after them)."""
+        closing = threading.Thread(target=self._connection.close, name="opspec-stream-close", daemon=True)
+        closing.start()
+        deadline = time.monotonic() + CLOSE_TIMEOUT
+        while closing.is_alive() and time.monotonic() < deadline:
+            try:
+                self._connection.recv(timeout=0.05)
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                break
+        closing.join(max(deadline - time.monotonic(), 0))
 
     def __enter__(self) -> EventStream:
         return self
@@ -188,8 +203,10 @@ class NodeClient:
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = urlunsplit((scheme, parts.netloc, parts.path + "/events/stream", urlencode(query), ""))
         try:
-            connection = connect(url, open_timeout=self.timeout, compression=None, max_size=MAX_MESSAGE_BYTES,
-                                 close_timeout=5)
+            # Entered as a context manager: the one form every websockets version supports without warning.
+            connection = ExitStack().enter_context(connect(
+                url, open_timeout=self.timeout, compression=None, max_size=MAX_MESSAGE_BYTES,
+                close_timeout=CLOSE_TIMEOUT))
         except InvalidStatus as error:
             raise _error_from(error.response.status_code, error.response.body or b"") from None
         except (OSError, InvalidHandshake, TimeoutError) as error:

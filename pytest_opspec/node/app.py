@@ -125,8 +125,8 @@ class Node:
         deadline = time.monotonic() + DRAIN_TIMEOUT
         while time.monotonic() < deadline and not all(s.caught_up() for s in list(self.sessions)):
             await asyncio.sleep(0.05)
-        await asyncio.gather(*(s.close(CLOSE_GOING_AWAY, "the node is shutting down") for s in list(self.sessions)),
-                             return_exceptions=True)
+        await asyncio.gather(*(s.close(CLOSE_GOING_AWAY, "the node is shutting down", DRAIN_TIMEOUT)
+                               for s in list(self.sessions)), return_exceptions=True)
 
     def close(self) -> None:
         """Store the remaining events and release the data dir (after ``shutdown``)."""

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
-# Seconds to wait for the client to answer our close frame before dropping the connection.
-CLOSE_TIMEOUT = 5.0
+# Seconds for the close handshake (the client first reads what is buffered) before dropping the connection.
+CLOSE_TIMEOUT = 30.0
 
 
 def parse_filters(raw_query: str) -> tuple[int | None, frozenset[str]]:
@@ -50,7 +50,8 @@ def parse_filters(raw_query: str) -> tuple[int | None, frozenset[str]]:
 async def stream_events(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
     _, _, raw_query = request.raw_path.partition("?")
     since_ns, roots = parse_filters(raw_query)
-    socket = web.WebSocketResponse(heartbeat=node.settings.heartbeat, compress=False, max_msg_size=1024 * 1024)
+    socket = web.WebSocketResponse(heartbeat=node.settings.heartbeat, compress=False, max_msg_size=1024 * 1024,
+                                   timeout=CLOSE_TIMEOUT)
     if not socket.can_prepare(request).ok:
         raise ApiError(400, Code.NOT_A_WEBSOCKET,
                        "GET /events/stream upgrades to a WebSocket; send Connection: Upgrade, Upgrade: websocket "
@@ -68,6 +69,7 @@ class EventSession:
         self.socket = socket
         self.subscription: Subscription | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
 
     async def run(self, request: web.Request, since_ns: int | None, roots: frozenset[str]) -> None:
@@ -80,13 +82,13 @@ class EventSession:
                 await self.close(CLOSE_GOING_AWAY, "the node is shutting down")
                 return
             self._sender = asyncio.create_task(self._send(self.subscription))
-            reader = asyncio.create_task(self._read())
-            await asyncio.wait({self._sender, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if not reader.done():
+            self._reader = asyncio.create_task(self._read())
+            await asyncio.wait({self._sender, self._reader}, return_when=asyncio.FIRST_COMPLETED)
+            if self._closing is None and not self._reader.done():
                 await self._end_of_sending(self._sender)
-            reader.cancel()
-            self._sender.cancel()
-            await asyncio.gather(reader, self._sender, return_exceptions=True)
+            for task in (self._sender, self._reader):
+                task.cancel()
+            await asyncio.gather(self._sender, self._reader, return_exceptions=True)
             if self._closing is not None:
                 await self._closing
         finally:
@@ -98,8 +100,10 @@ class EventSession:
         socket = self.socket
         while True:
             for record in await subscription.next_batch():
-                await socket.send_frame(record.payload, WSMsgType.TEXT)
+                # Noted first: the frame is written before send_frame's only suspension (the drain),
+                # so a cancellation there (slow consumer) still counts it as sent.
                 subscription.sent(record)
+                await socket.send_frame(record.payload, WSMsgType.TEXT)
 
     async def _read(self) -> None:
         # Iterating answers pings (autoping) and the client's close frame (autoclose); events only flow
@@ -124,17 +128,21 @@ class EventSession:
         if self._sender is not None:
             self._sender.cancel()
 
-    def close(self, code: int, reason: str) -> asyncio.Task[None]:
+    def close(self, code: int, reason: str, timeout: float = CLOSE_TIMEOUT) -> asyncio.Task[None]:
         """Close the socket with ``code`` and ``reason`` (once; later calls share the first)."""
         if self._closing is None:
-            self._closing = asyncio.ensure_future(self._close(code, reason))
+            self._closing = asyncio.ensure_future(self._close(code, reason, timeout))
         return self._closing
 
-    async def _close(self, code: int, reason: str) -> None:
-        if self._sender is not None:
-            self._sender.cancel()
+    async def _close(self, code: int, reason: str, timeout: float) -> None:
+        # Stop reading too: aiohttp then waits for the client's close frame itself instead of dropping
+        # the connection at once, so a client still reading buffered events also gets the close frame.
+        tasks = [task for task in (self._sender, self._reader) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         try:
-            await asyncio.wait_for(self.socket.close(code=code, message=reason.encode()[:123]), CLOSE_TIMEOUT)
+            await asyncio.wait_for(self.socket.close(code=code, message=reason.encode()[:123]), timeout)
         except (asyncio.TimeoutError, ConnectionError, OSError):
             pass  # the client went away or does not read; the transport is closed either way
 

@@ -66,6 +66,11 @@ class NodeServer:
         the last events."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            for site in list(runner.sites):
+                await site.stop()
+            # Before aiohttp's own shutdown, which stops reading from connections: the WebSocket close
+            # handshakes need to read the clients' replies.
+            await self.node.shutdown()
             await runner.cleanup()
 
 
