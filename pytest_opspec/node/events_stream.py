@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Mapping
+import struct
+from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import parse_qs
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from ..events.broker import BrokerClosedError, SlowConsumerError, Subscription
+from ..events.store import Record
 from ..events.model import format_timestamp, parse_timestamp
 from .errors import ApiError, Code
 from .routes import Route
@@ -28,6 +30,11 @@ log = logging.getLogger(__name__)
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
+# Bytes written to the socket per write call, and the send buffer above which the sender waits.
+WRITE_GROUP_BYTES = 256 * 1024
+WRITE_BUFFER_LIMIT = 1024 * 1024
+# Seconds between checks of a full send buffer (asyncio offers no public "drained" signal).
+DRAIN_POLL = 0.005
 # Seconds for the close handshake (the client first reads what is buffered) before dropping the connection.
 CLOSE_TIMEOUT = 30.0
 
@@ -74,6 +81,9 @@ class EventSession:
 
     async def run(self, request: web.Request, since_ns: int | None, roots: frozenset[str]) -> None:
         await self.socket.prepare(request)
+        if request.transport is None:
+            return  # the client is already gone
+        self.transport = request.transport
         self.node.sessions.add(self)
         try:
             try:
@@ -97,13 +107,24 @@ class EventSession:
             self.node.sessions.discard(self)
 
     async def _send(self, subscription: Subscription) -> None:
-        socket = self.socket
+        # Frames go straight to the transport, many per write: one aiohttp send_frame (a system call)
+        # per event made the event loop the bottleneck of a busy stream (benchmarks/node_events.py).
+        # Only whole frames are ever written, so aiohttp's own pings, pongs and close frames, written
+        # through the same transport, cannot interleave with them.
+        transport = self.transport
         while True:
-            for record in await subscription.next_batch():
-                # Noted first: the frame is written before send_frame's only suspension (the drain),
-                # so a cancellation there (slow consumer) still counts it as sent.
-                subscription.sent(record)
-                await socket.send_frame(record.payload, WSMsgType.TEXT)
+            batch = await subscription.next_batch()
+            for group in _groups(batch):
+                if transport.is_closing():
+                    raise ConnectionResetError("the client went away")
+                # Noted first: a cancellation (slow consumer) can only come in the drain below, and
+                # by then the whole group is in the transport's buffer.
+                subscription.sent(group[-1])
+                transport.write(b"".join(part for record in group for part in (_text_frame_header(record), record.payload)))
+                while transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+                    if transport.is_closing():
+                        raise ConnectionResetError("the client went away")
+                    await asyncio.sleep(DRAIN_POLL)
 
     async def _read(self) -> None:
         # Iterating answers pings (autoping) and the client's close frame (autoclose); events only flow
@@ -149,6 +170,30 @@ class EventSession:
     def caught_up(self) -> bool:
         subscription = self.subscription
         return subscription is None or subscription.cursor >= self.node.broker.head
+
+
+def _groups(records: list[Record]) -> Iterator[list[Record]]:
+    """Consecutive records of at most WRITE_GROUP_BYTES each (at least one record)."""
+    group: list[Record] = []
+    size = 0
+    for record in records:
+        group.append(record)
+        size += len(record.payload)
+        if size >= WRITE_GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _text_frame_header(record: Record) -> bytes:
+    """An unmasked, final text frame header (RFC 6455 §5.2) for the record's payload."""
+    length = len(record.payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length)
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length)
+    return struct.pack("!BBQ", 0x81, 127, length)
 
 
 def _slow_reason(slow: SlowConsumerError) -> str:
