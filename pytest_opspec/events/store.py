@@ -61,7 +61,11 @@ class EventStore:
                     )
             row = connection.execute("SELECT max(seq), max(timestamp_ns) FROM events").fetchone()
         except sqlite3.Error as error:
+            self.close()
             raise EventStoreError(f"cannot open the event store {self.path}: {error}") from None
+        except BaseException:
+            self.close()
+            raise
         # The bus continues after these, so seq and timestamps keep increasing across restarts.
         self.last_seq: int = row[0] or 0
         self.last_timestamp_ns: int = row[1] or 0
