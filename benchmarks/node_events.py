@@ -208,7 +208,8 @@ def main() -> int:
           f"node/docker time ratio {slowest / docker_seconds:.2f}x")
     print(f"memory: node RSS idle {idle_rss / 1024:.0f} MB, peak sampled {max(samples) / 1024:.0f} MB, "
           f"VmHWM {peak_kib / 1024:.0f} MB (target < 150 MB)")
-    print(f"liveness: {len(latencies)} requests from 50 concurrent clients: p50 {percentile(latencies, 0.5) * 1e3:.2f} ms, "
+    print(f"liveness: {len(latencies)} requests from 50 concurrent clients: "
+          f"p50 {percentile(latencies, 0.5) * 1e3:.2f} ms, "
           f"p99 {percentile(latencies, 0.99) * 1e3:.2f} ms, max {max(latencies) * 1e3:.2f} ms")
     return 0
 

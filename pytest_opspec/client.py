@@ -12,7 +12,7 @@ import threading
 import time
 from contextlib import ExitStack
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -59,7 +59,7 @@ class EventStreamClosedError(OpspecError):
         self.reason = reason
 
 
-def _error_from(status: int, body: bytes) -> NodeError:
+def _error_from(status: int, body: bytes | bytearray) -> NodeError:
     try:
         document = json.loads(body)
         if isinstance(document, dict) and isinstance(document.get("message"), str):

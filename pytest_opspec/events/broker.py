@@ -1,7 +1,7 @@
 """Fans the bus's events out to the store and to subscriptions (the node's WebSocket sessions).
 
-Every published event gets a sequence number from the bus (contiguous and strictly increasing, as is
-its timestamp). A subscription is a cursor over that sequence: it reads the events after its cursor
+Every published event gets a sequence number from the bus (strictly increasing, as is its
+timestamp). A subscription is a cursor over that sequence: it reads the events after its cursor
 from the recent-events window in memory when they are still there, else from the store, and moves
 its cursor past what it read. Replay and live delivery are the same loop, so there is no switch from
 one to the other where an event could be lost or sent twice (SEMANTICS §10.16).
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import functools
 import json
 import logging
@@ -84,6 +85,15 @@ def _output_parts(event_type: EventType, image_ref: str | None, root_op_id: str,
     return head.encode(), tail.encode()
 
 
+def _after(records: list[Record], seq: int) -> int:
+    """The index of the first record with a seq above ``seq``."""
+    return bisect.bisect_right(records, seq, key=_seq)
+
+
+def _seq(record: Record) -> int:
+    return record.seq
+
+
 class EventBroker:
     def __init__(
         self,
@@ -99,9 +109,9 @@ class EventBroker:
         self._max_unstored_bytes = max_unstored_bytes
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # a publish or a commit happened
-        # _window[i].seq == _window_base + i; it holds every event after _stored and some before.
+        # Records in seq order: every event published after _evicted, stored or not.
         self._window: list[Record] = []
-        self._window_base = store.last_seq + 1
+        self._evicted = store.last_seq  # events up to this seq are only in the store
         self._held_bytes = 0
         self._unstored_bytes = 0
         self.head = store.last_seq  # the last published seq
@@ -129,8 +139,9 @@ class EventBroker:
             while (self._unstored_bytes > self._max_unstored_bytes and self.failure is None
                    and not self._closing):
                 self._changed.wait()  # back-pressure: the writer is behind
-            if record.seq != self.head + 1:
-                log.error("event seq %d after %d: the bus skipped a number", record.seq, self.head)
+            if record.seq <= self.head:
+                log.error("event seq %d after %d: dropped (sequence numbers must increase)", record.seq, self.head)
+                return
             self._window.append(record)
             size = len(record.payload)
             self._held_bytes += size
@@ -164,7 +175,7 @@ class EventBroker:
                     self._changed.wait()
                 if self.head == self._stored:
                     return  # closing, and everything is stored
-                first = self._stored + 1 - self._window_base
+                first = _after(self._window, self._stored)
                 batch = self._window[first:first + 5000]
             try:
                 self.store.append(batch)
@@ -185,13 +196,13 @@ class EventBroker:
         drop = 0
         held = self._held_bytes
         # Unstored records stay, so subscriptions can read them; unless they can never be stored.
-        limit = len(self._window) if self.failure else min(len(self._window), self._stored + 1 - self._window_base)
+        limit = len(self._window) if self.failure else _after(self._window, self._stored)
         while drop < limit and held > self._window_bytes:
             held -= len(self._window[drop].payload)
             drop += 1
         if drop:
+            self._evicted = self._window[drop - 1].seq
             del self._window[:drop]
-            self._window_base += drop
             self._held_bytes = held
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -251,9 +262,9 @@ class EventBroker:
         """Matching records after the cursor from memory and the last seq looked at, or None when
         the records after the cursor have left the window (read the store then)."""
         with self._lock:
-            start = subscription.cursor + 1 - self._window_base
-            if start < 0:
+            if subscription.cursor < self._evicted:
                 return None
+            start = _after(self._window, subscription.cursor)
             window = self._window[start:start + BATCH * 4]
         if not window:
             return [], subscription.cursor
@@ -262,9 +273,9 @@ class EventBroker:
             return matching, matching[-1].seq
         return matching, window[-1].seq
 
-    def _window_start(self) -> int:
+    def _evicted_upto(self) -> int:
         with self._lock:
-            return self._window_base
+            return self._evicted
 
     @property
     def subscriptions(self) -> int:
@@ -338,11 +349,11 @@ class Subscription:
             wakeup = broker._wakeup
             found = broker._read_window(self)
             if found is None:
-                upto = broker._window_start() - 1  # everything before the window is stored
+                upto = broker._evicted_upto()  # evicted events are stored
                 loop = asyncio.get_running_loop()
-                records = await loop.run_in_executor(
-                    None, lambda: broker.store.read(self.cursor, upto, since_ns=self.since_ns,
-                                                    roots=self.roots, limit=BATCH))
+                read = functools.partial(broker.store.read, self.cursor, upto, since_ns=self.since_ns,
+                                         roots=self.roots, limit=BATCH)
+                records = await loop.run_in_executor(None, read)
                 found = (records, records[-1].seq if len(records) == BATCH else upto)
             records, examined = found
             self.cursor = max(self.cursor, examined)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSE_GOING_AWAY = 1001
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 # Bytes written to the socket per write call, and the send buffer above which the sender waits.
 WRITE_GROUP_BYTES = 256 * 1024
@@ -81,9 +82,9 @@ class EventSession:
 
     async def run(self, request: web.Request, since_ns: int | None, roots: frozenset[str]) -> None:
         await self.socket.prepare(request)
-        if request.transport is None:
+        transport = request.transport
+        if transport is None:
             return  # the client is already gone
-        self.transport = request.transport
         self.node.sessions.add(self)
         try:
             try:
@@ -91,27 +92,28 @@ class EventSession:
             except BrokerClosedError:
                 await self.close(CLOSE_GOING_AWAY, "the node is shutting down")
                 return
-            self._sender = asyncio.create_task(self._send(self.subscription))
+            self._sender = asyncio.create_task(self._send(self.subscription, transport))
             self._reader = asyncio.create_task(self._read())
             await asyncio.wait({self._sender, self._reader}, return_when=asyncio.FIRST_COMPLETED)
             if self._closing is None and not self._reader.done():
                 await self._end_of_sending(self._sender)
-            for task in (self._sender, self._reader):
-                task.cancel()
-            await asyncio.gather(self._sender, self._reader, return_exceptions=True)
             if self._closing is not None:
                 await self._closing
         finally:
+            tasks = [task for task in (self._sender, self._reader) if task is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if self.subscription is not None:
                 self.subscription.close()
             self.node.sessions.discard(self)
 
-    async def _send(self, subscription: Subscription) -> None:
+    async def _send(self, subscription: Subscription, transport: asyncio.BaseTransport) -> None:
         # Frames go straight to the transport, many per write: one aiohttp send_frame (a system call)
         # per event made the event loop the bottleneck of a busy stream (benchmarks/node_events.py).
         # Only whole frames are ever written, so aiohttp's own pings, pongs and close frames, written
         # through the same transport, cannot interleave with them.
-        transport = self.transport
+        assert isinstance(transport, asyncio.WriteTransport)
         while True:
             batch = await subscription.next_batch()
             for group in _groups(batch):
@@ -120,7 +122,8 @@ class EventSession:
                 # Noted first: a cancellation (slow consumer) can only come in the drain below, and
                 # by then the whole group is in the transport's buffer.
                 subscription.sent(group[-1])
-                transport.write(b"".join(part for record in group for part in (_text_frame_header(record), record.payload)))
+                transport.write(b"".join(part for record in group
+                                         for part in (_text_frame_header(record), record.payload)))
                 while transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
                     if transport.is_closing():
                         raise ConnectionResetError("the client went away")
@@ -142,7 +145,7 @@ class EventSession:
             await self.close(CLOSE_GOING_AWAY, "the node is shutting down")
         elif error is not None and not isinstance(error, (ConnectionError, OSError)):
             log.error("event stream failed", exc_info=error)
-            await self.close(1011, "internal error; see the node's log")
+            await self.close(CLOSE_INTERNAL_ERROR, "internal error; see the node's log")
 
     def _on_slow(self, slow: SlowConsumerError) -> None:
         # The sender may be blocked writing to a client that does not read: stop it from outside.

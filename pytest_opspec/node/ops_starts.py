@@ -61,7 +61,8 @@ def _pkg_ref(body: Mapping[str, Any]) -> str:
         for name in ("username", "password"):
             value = get_field(creds, name)
             if not isinstance(value, str):
-                raise ApiError(400, Code.INVALID_REQUEST, f"pkg.pullCreds.{name} must be a string, not {json_kind(value)}")
+                raise ApiError(400, Code.INVALID_REQUEST,
+                               f"pkg.pullCreds.{name} must be a string, not {json_kind(value)}")
     # Credentials only matter for remote packages, which are refused before use.
     return ref
 

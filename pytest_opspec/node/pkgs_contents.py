@@ -134,7 +134,8 @@ async def _send_file(request: web.Request, handle: IO[bytes], target: Path) -> w
                   for index, (first, last) in enumerate(ranges)]
         suffix = f"\r\n--{boundary}--\r\n".encode()
     response = web.StreamResponse(status=status, headers=headers)
-    response.content_length = sum(len(prefix) + max(last - first + 1, 0) for prefix, first, last in pieces) + len(suffix)
+    response.content_length = sum(len(prefix) + max(last - first + 1, 0)
+                                  for prefix, first, last in pieces) + len(suffix)
     await response.prepare(request)
     if request.method != "HEAD":
         for prefix, first, last in pieces:

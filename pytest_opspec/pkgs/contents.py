@@ -96,7 +96,8 @@ def content_file(pkg_dir: str | Path, path: str) -> Path:
         raise ContentPathError(ContentPathError.INVALID, "a content path cannot contain a NUL byte")
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if ".." in parts:
-        raise ContentPathError(ContentPathError.OUTSIDE, f"{path!r} contains '..'; content paths stay inside the package")
+        raise ContentPathError(ContentPathError.OUTSIDE,
+                               f"{path!r} contains '..'; content paths stay inside the package")
     root = os.path.realpath(pkg_dir)
     target = os.path.realpath(os.path.join(root, *parts))
     if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):

@@ -132,7 +132,8 @@ def test_a_restarted_broker_continues_the_sequence(tmp_path: Path) -> None:
 @pytest.mark.parametrize("event", [
     Event(type=EventType.CONTAINER_STDOUT_WRITTEN_TO, root_op_id='r"\u00e9', container_id="c<>&", image_ref=None,
           pkg_ref="/p", data=bytes(range(256)), timestamp_ns=1_700_000_000_123_456_789),
-    Event(type=EventType.CONTAINER_STDERR_WRITTEN_TO, root_op_id="r", data=None, timestamp_ns=1_700_000_000_000_000_000),
+    Event(type=EventType.CONTAINER_STDERR_WRITTEN_TO, root_op_id="r", data=None,
+          timestamp_ns=1_700_000_000_000_000_000),
     Event(type=EventType.OP_ENDED, root_op_id="r", op_id="r", pkg_ref="/p", outputs={"x": Value.number(1)}),
     Event(type=EventType.CONTAINER_EXITED, root_op_id="r", exit_code=137, outputs={}),
 ])
