@@ -71,8 +71,15 @@ async def get_listing(request: web.Request, node: Node, params: Mapping[str, str
     try:
         entries = await asyncio.get_running_loop().run_in_executor(None, list_contents, package.dir)
     except OSError as error:
-        raise ApiError(500, Code.PKG_READ_FAILED, f"cannot list package {package.ref}: {error}") from None
+        raise _read_error(error, f"cannot list package {package.ref}") from None
     return web.json_response(entries)
+
+
+def _read_error(error: OSError, what: str) -> ApiError:
+    """The node may not read it (403), or reading failed (500)."""
+    if isinstance(error, PermissionError):
+        return ApiError(403, Code.PKG_READ_FORBIDDEN, f"{what}: the node has no permission ({error.strerror})")
+    return ApiError(500, Code.PKG_READ_FAILED, f"{what}: {error}")
 
 
 async def get_content(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
@@ -93,7 +100,7 @@ async def get_content(request: web.Request, node: Node, params: Mapping[str, str
     except FileNotFoundError:
         raise ApiError(404, Code.CONTENT_NOT_FOUND, f"package {package.ref} has no {path}") from None
     except OSError as error:
-        raise ApiError(500, Code.PKG_READ_FAILED, f"cannot read {path} of package {package.ref}: {error}") from None
+        raise _read_error(error, f"cannot read {path} of package {package.ref}") from None
     try:
         return await _send_file(request, handle, target)
     finally:

@@ -111,7 +111,7 @@ def test_live_events_follow_the_replay(client: NodeClient, echo_op: Path) -> Non
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2024-13-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01",
-                                   "1700000000", "2024-01-01T00:00:00.1234567891Z"])
+                                   "1700000000"])
 def test_an_invalid_since_is_a_400_before_the_upgrade(node: BackgroundNode, since: str) -> None:
     with pytest.raises(InvalidStatus) as raised:
         with ws_connect(node.url, f"since={quote(since)}"):

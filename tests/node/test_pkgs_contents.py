@@ -110,16 +110,22 @@ def test_a_malformed_escape_is_400(node: BackgroundNode, pkg: Path) -> None:
     assert (response.status, response.json()["code"]) == (400, "INVALID_PATH")
 
 
-def test_a_listing_failure_is_a_500(node: BackgroundNode, pkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("error", "status", "code"), [
+    (PermissionError(13, "Permission denied"), 403, "PKG_READ_FORBIDDEN"),
+    (OSError(5, "Input/output error"), 500, "PKG_READ_FAILED"),
+])
+def test_listing_failures(node: BackgroundNode, pkg: Path, monkeypatch: pytest.MonkeyPatch, error: OSError,
+                          status: int, code: str) -> None:
     from pytest_opspec.node import pkgs_contents
 
-    def unreadable(pkg_dir: object) -> list[dict[str, object]]:
-        raise PermissionError(13, "Permission denied", str(pkg_dir))
+    def failing(pkg_dir: object) -> list[dict[str, object]]:
+        raise error
 
-    monkeypatch.setattr(pkgs_contents, "list_contents", unreadable)
-    response = raw_request(node.url, "GET", listing_target(pkg))
-    assert (response.status, response.json()["code"]) == (500, "PKG_READ_FAILED")
-    assert "Permission denied" in response.json()["message"]
+    monkeypatch.setattr(pkgs_contents, "list_contents", failing)
+    for method in ("GET", "HEAD"):
+        response = raw_request(node.url, method, listing_target(pkg))
+        assert response.status == status
+    assert raw_request(node.url, "GET", listing_target(pkg)).json()["code"] == code
 
 
 # -- content ----------------------------------------------------------------------------------------
@@ -258,6 +264,7 @@ def test_paths_never_leave_the_package(node: BackgroundNode, pkg: Path, raw_path
     assert response.status == 403
     assert response.json()["code"] == "PATH_OUTSIDE_PKG"
     assert b"TOP SECRET" not in response.body
+    assert raw_request(node.url, "HEAD", f"/pkgs/{enc(str(pkg))}/contents/{raw_path}").status == 403
 
 
 def test_a_ref_with_dot_segments_resolves_to_its_package(node: BackgroundNode, pkg: Path) -> None:
@@ -279,6 +286,7 @@ def test_malformed_credentials_are_401(node: BackgroundNode, pkg: Path, authoriz
         assert response.status == 401
         assert response.json()["code"] == "INVALID_CREDENTIALS"
         assert response.headers["WWW-Authenticate"] == 'Basic realm="opspec node"'
+        assert raw_request(node.url, "HEAD", target, headers={"Authorization": authorization}).status == 401
 
 
 def test_pkgs_routes_accept_only_get_and_head(node: BackgroundNode, pkg: Path) -> None:
@@ -287,12 +295,18 @@ def test_pkgs_routes_accept_only_get_and_head(node: BackgroundNode, pkg: Path) -
         assert (response.status, response.headers["Allow"]) == (405, "GET, HEAD")
 
 
-def test_a_file_read_failure_is_a_500(node: BackgroundNode, pkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("error", "status", "code"), [
+    (PermissionError(13, "Permission denied"), 403, "PKG_READ_FORBIDDEN"),
+    (OSError(5, "Input/output error"), 500, "PKG_READ_FAILED"),
+])
+def test_file_read_failures(node: BackgroundNode, pkg: Path, monkeypatch: pytest.MonkeyPatch, error: OSError,
+                            status: int, code: str) -> None:
     from pytest_opspec.node import pkgs_contents
 
-    def broken(pkg_dir: object, path: str) -> Path:
-        raise OSError(5, "Input/output error")
+    def failing(pkg_dir: object, path: str) -> Path:
+        raise error
 
-    monkeypatch.setattr(pkgs_contents, "content_file", broken)
-    response = raw_request(node.url, "GET", content_target(pkg, "op.yml"))
-    assert (response.status, response.json()["code"]) == (500, "PKG_READ_FAILED")
+    monkeypatch.setattr(pkgs_contents, "content_file", failing)
+    for method in ("GET", "HEAD"):
+        assert raw_request(node.url, method, content_target(pkg, "op.yml")).status == status
+    assert raw_request(node.url, "GET", content_target(pkg, "op.yml")).json()["code"] == code
