@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from . import OPSPEC_VERSION, __version__
 from .errors import OpspecError
+from .events.broker import DEFAULT_MAX_LAG
 from .model import OpCache, ValidationReport, validate_package
 from .console import EventPrinter, format_value
 from .executor import Executor, OpRunner, RunResult
@@ -131,25 +132,47 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
                              "op's declared input (repeatable)")
     parser.add_argument("--args-file", metavar="FILE",
                         help="a YAML or JSON file mapping input names to values (plain, or typed as {string: x})")
+    _add_container_arguments(parser)
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="kill the op after this many seconds (env OPSPEC_TIMEOUT)")
+    parser.add_argument("--format", choices=("human", "json"), default="human",
+                        help="how to print the outputs at the end (default: human)")
+
+
+def _add_container_arguments(parser: argparse.ArgumentParser) -> None:
+    """How containers run; shared by `run` and `node` (read back with _container_options)."""
     parser.add_argument("--image-map", action="append", default=None, metavar="REF=LOCAL",
                         help="run image REF as LOCAL, e.g. alpine:3.6=local/busybox:1 (repeatable; "
                              "env OPSPEC_IMAGE_MAP, comma-separated)")
     parser.add_argument("--pull", choices=[p.value for p in PullPolicy], default=None,
                         help="when to pull images: always, missing (default) or never (env OPSPEC_PULL)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="kill the op after this many seconds (env OPSPEC_TIMEOUT)")
     parser.add_argument("--tty", action="store_true",
                         help="give containers a TTY, as the reference does (stderr then merges into stdout)")
     parser.add_argument("--keep-containers", action="store_true",
                         help="leave finished containers in place for debugging (env OPSPEC_KEEP_CONTAINERS=1)")
-    parser.add_argument("--format", choices=("human", "json"), default="human",
-                        help="how to print the outputs at the end (default: human)")
 
 
 def _setting(flag_value: object, env: str, default: object = None) -> object:
     if flag_value not in (None, False):
         return flag_value
     return os.environ.get(env) or default
+
+
+@dataclass(frozen=True)
+class ContainerOptions:
+    image_map: dict[str, str]
+    pull_policy: PullPolicy
+    tty: bool
+    keep_containers: bool
+
+
+def _container_options(args: argparse.Namespace) -> ContainerOptions:
+    image_map = parse_image_map(args.image_map if args.image_map else os.environ.get("OPSPEC_IMAGE_MAP", ""))
+    pull = str(_setting(args.pull, "OPSPEC_PULL", PullPolicy.MISSING.value))
+    if pull not in {p.value for p in PullPolicy}:
+        raise UsageError(f"OPSPEC_PULL={pull!r}: expected always, missing or never")
+    keep = bool(args.keep_containers or os.environ.get("OPSPEC_KEEP_CONTAINERS") in ("1", "true", "yes"))
+    return ContainerOptions(image_map, PullPolicy(pull), bool(args.tty), keep)
 
 
 def _read_args_file(path: str) -> dict[str, object]:
@@ -188,16 +211,12 @@ def _collect_args(args: argparse.Namespace, params: Mapping[str, Param], cwd: Pa
 @command("run", "run an op package in local Docker containers, streaming their output", _configure_run)
 def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
-    image_map = parse_image_map(args.image_map if args.image_map else os.environ.get("OPSPEC_IMAGE_MAP", ""))
-    pull = str(_setting(args.pull, "OPSPEC_PULL", PullPolicy.MISSING.value))
-    if pull not in {p.value for p in PullPolicy}:
-        raise UsageError(f"OPSPEC_PULL={pull!r}: expected always, missing or never")
+    options = _container_options(args)
     timeout_text = _setting(args.timeout, "OPSPEC_TIMEOUT")
     try:
         timeout = float(timeout_text) if timeout_text is not None else None
     except ValueError:
         raise UsageError(f"OPSPEC_TIMEOUT={timeout_text!r} is not a number of seconds") from None
-    keep = bool(args.keep_containers or os.environ.get("OPSPEC_KEEP_CONTAINERS") in ("1", "true", "yes"))
 
     package = resolve(args.pkg, lookup_dirs=[cwd])
     op = load_op(package.manifest)
@@ -208,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
         raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    executor = Executor(image_map=image_map, pull_policy=pull, tty=args.tty, keep_containers=keep)
+    executor = Executor(image_map=options.image_map, pull_policy=options.pull_policy, tty=options.tty,
+                        keep_containers=options.keep_containers)
     try:
         runner = OpRunner(executor, cwd=cwd)
         holder: list[str] = []
@@ -254,6 +274,67 @@ def _print_result(result: RunResult, secret_outputs: set[str], output_format: st
         print("outputs:")
         for name, value in sorted(result.values.items()):
             print(f"  {name}: {result.mask(format_value(value, secret=name in secret_outputs))}")
+
+
+# -- node ---------------------------------------------------------------------------------------
+
+def _configure_node(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listen", metavar="HOST:PORT", default=None,
+                        help="where to serve the node API (default 127.0.0.1:42224, where opctl's CLI looks; "
+                             "env OPSPEC_NODE_LISTEN)")
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="the event history and scratch files (default $XDG_DATA_HOME/pytest-opspec/node; "
+                             "env OPSPEC_NODE_DATA_DIR)")
+    parser.add_argument("--max-lag", type=int, default=None, metavar="EVENTS",
+                        help="close an event-stream subscriber (code 1013) once it is this many events behind "
+                             f"(default {DEFAULT_MAX_LAG}; env OPSPEC_NODE_MAX_LAG)")
+    parser.add_argument("--opctl-lock", action="store_true",
+                        help="write $HOME/opctl/pid.lock so opctl's CLI uses this node instead of starting its own "
+                             "(env OPSPEC_NODE_OPCTL_LOCK=1)")
+    _add_container_arguments(parser)
+
+
+@command("node", "serve the opspec node API (HTTP + WebSocket), running ops in local Docker containers",
+         _configure_node)
+def node(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from .node import Node, NodeServer, NodeSettings, default_data_dir, parse_listen, serve
+    from .node.opctl_lock import OpctlLock
+
+    listen = str(_setting(args.listen, "OPSPEC_NODE_LISTEN", "127.0.0.1:42224"))
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    data_dir = Path(str(_setting(args.data_dir, "OPSPEC_NODE_DATA_DIR") or default_data_dir()))
+    max_lag_text = _setting(args.max_lag, "OPSPEC_NODE_MAX_LAG", DEFAULT_MAX_LAG)
+    try:
+        max_lag = int(str(max_lag_text))
+    except ValueError:
+        raise UsageError(f"OPSPEC_NODE_MAX_LAG={max_lag_text!r} is not a number of events") from None
+    options = _container_options(args)
+    settings = NodeSettings(data_dir=data_dir, image_map=options.image_map, pull_policy=options.pull_policy,
+                            tty=options.tty, keep_containers=options.keep_containers, max_lag=max_lag)
+    opctl_lock = OpctlLock() if (args.opctl_lock or os.environ.get("OPSPEC_NODE_OPCTL_LOCK") in ("1", "true", "yes")) \
+        else None
+    logging.basicConfig(level=logging.INFO, format="opspec node: %(message)s", stream=sys.stderr)
+    server = NodeServer(Node(settings), host, port)
+
+    def ready(server: NodeServer) -> None:
+        print(f"opspec node: serving the node API on {server.url} (data dir {data_dir}); "
+              "SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
+        if opctl_lock is not None and opctl_lock.acquire():
+            print(f"opspec node: wrote {opctl_lock.path} for opctl's CLI", file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve(server, ready))
+    finally:
+        if opctl_lock is not None:
+            opctl_lock.release()
+    print("opspec node: stopped", file=sys.stderr, flush=True)
+    return EXIT_OK
 
 
 # -- entry point --------------------------------------------------------------------------------

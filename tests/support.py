@@ -9,6 +9,10 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
 EXAMPLES = REPO / "examples"
 
+TEST_IMAGE = os.environ.get("OPSPEC_TEST_IMAGE", "opspec-test/busybox:1")
+# Test packages name public images, as real ops do; the image map runs them on the local test image.
+IMAGE_MAP = {"alpine:3.19": TEST_IMAGE, "alpine": TEST_IMAGE}
+
 
 def shared_dir() -> Path | None:
     """The team's shared/ dir (spec, corpus), or None.

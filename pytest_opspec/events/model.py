@@ -128,10 +128,18 @@ class Event:
         return cls(type=event_type, **kwargs)
 
 
+# The last whole second formatted: events come in bursts within one second, and strftime is slow.
+_last_second: tuple[int, str] = (-1, "")
+
+
 def format_timestamp(ns: int) -> str:
     """RFC 3339 in UTC with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano)."""
+    global _last_second
     seconds, fraction = divmod(ns, 1_000_000_000)
-    text = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    cached_seconds, text = _last_second  # one tuple: consistent even when threads race
+    if cached_seconds != seconds:
+        text = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second = (seconds, text)
     if fraction:
         text += "." + f"{fraction:09d}".rstrip("0")
     return text + "Z"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -12,9 +11,9 @@ import pytest
 from pytest_opspec.executor import Executor, OpRunner
 from pytest_opspec.runtime.base import LABEL_OWNER
 
-TEST_IMAGE = os.environ.get("OPSPEC_TEST_IMAGE", "opspec-test/busybox:1")
-# Test packages name public images, as real ops do; the image map runs them on the local test image.
-IMAGE_MAP = {"alpine:3.19": TEST_IMAGE, "alpine": TEST_IMAGE}
+from ..support import IMAGE_MAP, TEST_IMAGE
+
+__all__ = ["IMAGE_MAP", "TEST_IMAGE"]
 
 
 @pytest.fixture(scope="session")

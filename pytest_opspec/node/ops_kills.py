@@ -1,0 +1,48 @@
+"""POST /ops/kills: kill a root op; 204 once its containers are gone (SEMANTICS §8, §10.17)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Mapping
+
+from aiohttp import web
+
+from ..executor import Executor
+from ..runtime.base import LABEL_OWNER, LABEL_ROOT_OP
+from .body import get_field, json_kind, read_json_object
+from .errors import ApiError, Code
+from .routes import Route
+
+if TYPE_CHECKING:
+    from .app import Node
+
+EXAMPLE = '{"opId": "<root op id>"}'
+# Seconds a kill waits for the op to end (an image pull in progress, for one, cannot be interrupted).
+KILL_WAIT = 10.0
+
+
+async def kill_op(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
+    body = await read_json_object(request, EXAMPLE)
+    op_id = get_field(body, "opId")
+    if op_id is None:
+        op_id = get_field(body, "opRunId")  # the spec's name; the reference ignores it (SEMANTICS §9)
+    if op_id is None:
+        raise ApiError(400, Code.OP_ID_REQUIRED, f"opId required; send a body like {EXAMPLE}")
+    if not isinstance(op_id, str):
+        raise ApiError(400, Code.INVALID_REQUEST, f"opId must be a string, not {json_kind(op_id)}")
+    await asyncio.get_running_loop().run_in_executor(None, _kill, node.executor, op_id)
+    return web.Response(status=204)
+
+
+def _kill(executor: Executor, op_id: str) -> None:
+    """Kill a root op and return once it ended and its containers are gone.
+
+    Unknown and non-root ids are a no-op, as in the reference: a kill is idempotent. A container whose
+    creation raced with the kill is removed by its call right after; the sweep waits for that.
+    """
+    if executor.kill(op_id):
+        executor.wait(op_id, KILL_WAIT)
+        executor.runtime.sweep({LABEL_OWNER: executor.owner, LABEL_ROOT_OP: op_id})
+
+
+ROUTE = Route("/ops/kills", {"POST": kill_op})

@@ -1,0 +1,186 @@
+"""GET|HEAD /pkgs/{ref}/contents and /pkgs/{ref}/contents/{path} (SEMANTICS §9, §10.17).
+
+``{ref}`` and ``{path}`` are percent-encoded (opctl's client sends ``%2F`` for each ``/``); refs
+are absolute paths of local packages. Content paths are package-absolute and never leave the
+package. Basic credentials are accepted and ignored: local packages need none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import mimetypes
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Mapping
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from ..pkgs import Package
+from ..pkgs.contents import ContentPathError, content_file, list_contents
+from .errors import ApiError, Code
+from .ranges import RangeNotSatisfiable, parse_range
+from .refs import local_package
+from .routes import Route
+
+if TYPE_CHECKING:
+    from .app import Node
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _decode(raw: str, what: str, code: Code) -> str:
+    if _BAD_ESCAPE.search(raw):
+        raise ApiError(400, code, f"the {what} {raw!r} has a malformed percent-escape")
+    return unquote(raw, errors="surrogateescape")
+
+
+def _check_credentials(request: web.Request) -> None:
+    """Accept no credentials or well-formed Basic ones (ignored for local packages)."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return
+    scheme, _, token = header.strip().partition(" ")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        decoded = None
+    if scheme.lower() != "basic" or decoded is None or ":" not in decoded:
+        raise ApiError(401, Code.INVALID_CREDENTIALS,
+                       "the Authorization header must be HTTP Basic credentials (base64 of user:password)",
+                       headers={"WWW-Authenticate": 'Basic realm="opspec node"'})
+
+
+async def _package(request: web.Request, raw_ref: str) -> Package:
+    _check_credentials(request)
+    ref = _decode(raw_ref, "package ref", Code.INVALID_PKG_REF)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, lambda: local_package(ref, not_found_status=404))
+
+
+async def get_listing(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
+    package = await _package(request, params["ref"])
+    try:
+        entries = await asyncio.get_running_loop().run_in_executor(None, list_contents, package.dir)
+    except OSError as error:
+        raise _read_error(error, f"cannot list package {package.ref}") from None
+    return web.json_response(entries)
+
+
+def _read_error(error: OSError, what: str) -> ApiError:
+    """The node may not read it (403), or reading failed (500)."""
+    if isinstance(error, PermissionError):
+        return ApiError(403, Code.PKG_READ_FORBIDDEN, f"{what}: the node has no permission ({error.strerror})")
+    return ApiError(500, Code.PKG_READ_FAILED, f"{what}: {error}")
+
+
+async def get_content(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
+    package = await _package(request, params["ref"])
+    path = _decode(params["path"], "content path", Code.INVALID_PATH)
+    loop = asyncio.get_running_loop()
+    try:
+        target = await loop.run_in_executor(None, content_file, package.dir, path)
+        handle = await loop.run_in_executor(None, open, target, "rb")
+    except ContentPathError as error:
+        status, code = {
+            ContentPathError.INVALID: (400, Code.INVALID_PATH),
+            ContentPathError.OUTSIDE: (403, Code.PATH_OUTSIDE_PKG),
+            ContentPathError.MISSING: (404, Code.CONTENT_NOT_FOUND),
+            ContentPathError.NOT_A_FILE: (404, Code.NOT_A_FILE),
+        }[error.kind]
+        raise ApiError(status, code, f"package {package.ref}: {error}") from None
+    except FileNotFoundError:
+        raise ApiError(404, Code.CONTENT_NOT_FOUND, f"package {package.ref} has no {path}") from None
+    except OSError as error:
+        raise _read_error(error, f"cannot read {path} of package {package.ref}") from None
+    try:
+        return await _send_file(request, handle, target)
+    finally:
+        handle.close()
+
+
+async def _send_file(request: web.Request, handle: IO[bytes], target: Path) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    size = os.fstat(handle.fileno()).st_size
+    content_type = await loop.run_in_executor(None, _content_type, handle, target)
+    headers = {"Accept-Ranges": "bytes"}
+    # If-Range names a validator; this node issues none, so it can never match: send everything.
+    header = None if "If-Range" in request.headers else request.headers.get("Range")
+    try:
+        ranges = parse_range(header, size)
+    except RangeNotSatisfiable as error:
+        raise ApiError(416, Code.RANGE_NOT_SATISFIABLE, str(error),
+                       headers={**headers, "Content-Range": f"bytes */{size}"}) from None
+    # What to send: (prefix bytes, first, last) triples and a closing suffix.
+    pieces: list[tuple[bytes, int, int]]
+    suffix = b""
+    if ranges is None:
+        status, pieces = 200, [(b"", 0, size - 1)]
+        headers["Content-Type"] = content_type
+    elif len(ranges) == 1:
+        (first, last), = ranges
+        status, pieces = 206, [(b"", first, last)]
+        headers["Content-Type"] = content_type
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    else:
+        boundary = secrets.token_hex(16)
+        status = 206
+        headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
+        pieces = [(f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {first}-{last}/{size}"
+                   f"\r\n\r\n".encode() if index == 0 else
+                   f"\r\n--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {first}-{last}/{size}"
+                   f"\r\n\r\n".encode(), first, last)
+                  for index, (first, last) in enumerate(ranges)]
+        suffix = f"\r\n--{boundary}--\r\n".encode()
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = sum(len(prefix) + max(last - first + 1, 0)
+                                  for prefix, first, last in pieces) + len(suffix)
+    await response.prepare(request)
+    if request.method != "HEAD":
+        for prefix, first, last in pieces:
+            if prefix:
+                await response.write(prefix)
+            position = first
+            while position <= last:
+                chunk = await loop.run_in_executor(None, _read_at, handle, position, min(CHUNK, last - position + 1))
+                if not chunk:
+                    # The file shrank while being sent: cut the connection so the client sees a short body.
+                    log.warning("%s shrank while being sent; closing the connection", target)
+                    if request.transport is not None:
+                        request.transport.close()
+                    return response
+                await response.write(chunk)
+                position += len(chunk)
+        if suffix:
+            await response.write(suffix)
+    await response.write_eof()
+    return response
+
+
+def _read_at(handle: IO[bytes], position: int, size: int) -> bytes:
+    return os.pread(handle.fileno(), size, position)
+
+
+def _content_type(handle: IO[bytes], target: Path) -> str:
+    guessed, _ = mimetypes.guess_type(target.name)
+    if guessed is not None:
+        return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
+    head = os.pread(handle.fileno(), 512, 0)
+    try:
+        head.decode("utf-8")
+        text = b"\x00" not in head
+    except UnicodeDecodeError as error:
+        text = error.start >= len(head) - 3  # a character cut at the 512-byte mark
+    return "text/plain; charset=utf-8" if text else "application/octet-stream"
+
+
+LIST_ROUTE = Route("/pkgs/{ref}/contents", {"GET": get_listing, "HEAD": get_listing})
+CONTENT_ROUTE = Route("/pkgs/{ref}/contents/{path}", {"GET": get_content, "HEAD": get_content})
