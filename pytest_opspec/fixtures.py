@@ -119,10 +119,11 @@ class OpRunnerFixture:
     started and is still running when the test ends is killed, and every op's files are released.
     """
 
-    def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path) -> None:
+    def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, shown_from: Path | None = None) -> None:
         self.backend = backend
         self.timeout = timeout
         self.cwd = cwd
+        self.shown_from = shown_from or cwd  # reports show paths relative to it
         self._started: list[StartedOp] = []
 
     def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> StartedOp:
@@ -143,7 +144,7 @@ class OpRunnerFixture:
         """
         result = self.start(pkg, args).wait(timeout if timeout is not None else self.timeout)
         if check and not result.succeeded:
-            pytest.fail(run_report(result, relative_to=self.cwd), pytrace=False)
+            pytest.fail(run_report(result, relative_to=self.shown_from), pytrace=False)
         return result
 
     def kill(self, op: StartedOp) -> RunResult:
@@ -182,8 +183,9 @@ def opspec_backend(pytestconfig: pytest.Config) -> OpBackend:
 @pytest.fixture
 def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
     """Run ops from a test: ``op_runner.run(pkg, args)``, ``op_runner.start(pkg, args)``, ``op_runner.kill(op)``."""
-    runner = OpRunnerFixture(_ready_backend(request.config), timeout=resources(request.config).settings.timeout,
-                             cwd=request.path.parent)
+    config = request.config
+    runner = OpRunnerFixture(_ready_backend(config), timeout=resources(config).settings.timeout,
+                             cwd=request.path.parent, shown_from=config.invocation_params.dir)
     yield runner
     runner.close()
 

@@ -51,7 +51,7 @@ def failure_location(result: RunResult, relative_to: Path | None = None) -> list
     shown = manifest.relative_to(relative_to) if relative_to and manifest.is_relative_to(relative_to) else manifest
     location = _location(site.pointer)
     try:
-        position = load_op(manifest).position_of(site.pointer)
+        position = load_op(manifest).key_position_of(site.pointer)
     except OpspecError:  # op.yml changed or broke since the run; the pointer still says where
         position = None
     where = f"{shown}:{position.line}:{position.column}" if position else str(shown)

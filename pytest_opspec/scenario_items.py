@@ -169,7 +169,7 @@ def _check_call(
         problems = output_mismatches(scenario.outputs, result.values, declared)
         if problems:
             where = scenario.where(scenario.kind.value, "outputs", relative_to=request.config.invocation_params.dir)
-            raise ScenarioFailed(f"{where}: outputs differ:\n" + "\n".join(f"  {p}" for p in problems)
+            raise ScenarioFailed(f"{where}: {scenario.label}: outputs differ:\n" + "\n".join(f"  {p}" for p in problems)
                                  + f"\n{report()}")
     if scenario.snapshot:
         _check_snapshot(scenario, request, result)
@@ -193,7 +193,8 @@ def _check_snapshot(scenario: Scenario, request: pytest.FixtureRequest, result: 
     else:
         diff = snapshot.get_assert_diff()
     where = scenario.where(scenario.kind.value, "snapshot", relative_to=config.invocation_params.dir)
-    raise ScenarioFailed(f"{where}: the run differs from its snapshot (update it with --snapshot-update):\n"
+    raise ScenarioFailed(f"{where}: {scenario.label}: the run differs from its snapshot (update it with "
+                         f"--snapshot-update):\n"
                          + "\n".join(diff))
 
 
