@@ -52,7 +52,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if _SESSION not in config.stash:
         return None
     resources = config.stash[RESOURCES]
-    return (f"opspec: {len(config.stash[_SESSION].packages)} op packages; ops run on the "
+    count = len(config.stash[_SESSION].packages)
+    return (f"opspec: {count} op package{'' if count == 1 else 's'}; ops run on the "
             f"{resources.backend().description}; containers labelled {resources.label}")
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import docker
 import pytest
 
 from pytest_opspec.runtime.base import LABEL_HOST, LABEL_OWNER, LABEL_PID
@@ -312,7 +313,9 @@ def test_crashed_sessions_are_swept_at_start(project: Path, pytester: pytest.Pyt
     stale_owner = f"pytest-stale-{os.getpid()}"
     labels = {LABEL_OWNER: stale_owner, LABEL_PID: str(dead.pid), LABEL_HOST: socket.gethostname()}
     try:
-        runtime._api.create_container(TEST_IMAGE, command=["true"], labels=labels)  # noqa: SLF001
+        engine = docker.APIClient(version="auto")
+        engine.create_container(TEST_IMAGE, command=["true"], labels=labels)
+        engine.close()
         runtime.create_network(f"opspec-{stale_owner}", labels)
         assert [len(found) for found in runtime.list_labelled({LABEL_OWNER: stale_owner})] == [1, 1]
         write(project, "ops/greet/op.yml", GREET)
@@ -373,4 +376,18 @@ def test_ctrl_c_during_a_running_op_leaves_nothing_behind(project: Path, workers
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+        runtime.close()
+
+
+def test_keep_containers_leaves_them_for_debugging(project: Path, pytester: pytest.Pytester) -> None:
+    write(project, "ops/greet/op.yml", GREET)
+    write(project, "ops/greet/scenarios.yml", "- call: { expect: success }\n")
+    result = pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider", "--opspec-keep-containers")
+    result.assert_outcomes(passed=2)
+    session = session_id(result)
+    runtime = DockerRuntime()
+    try:
+        assert len(runtime.list_labelled({LABEL_OWNER: session})[0]) == 1
+    finally:
+        runtime.sweep({LABEL_OWNER: session})
         runtime.close()
