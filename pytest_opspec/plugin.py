@@ -87,9 +87,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         node.config.stash[RESOURCES].workers_used_engine = True
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    # Also after Ctrl-C: pytest still finishes the session. A worker reports before xdist sends its output.
+    # Also after Ctrl-C: pytest still finishes the session. Last, so session fixtures were torn down; an
+    # xdist worker's output is sent after every sessionfinish implementation (xdist wraps the hook).
     resources = session.config.stash.get(RESOURCES, None)
     if resources is None:
         return
