@@ -53,11 +53,10 @@ def normalize_result(result: RunResult) -> dict[str, Any]:
     """The stable, readable form of a run (see the module docstring)."""
     events = [e for e in result.events if not _is_pull_progress(e)]
     paths = _PathRules(result)
-    masked = _IdRule(_MaskAll())
 
     def content_key(branch: list[Any]) -> str:
-        # A branch's content with every id masked: the same for the same work, whatever its ids.
-        return json.dumps(_render(branch, lambda value: masked(paths(value))), sort_keys=True, ensure_ascii=False)
+        # Branches are ordered by what they did, never by their (random) ids.
+        return json.dumps(_render(branch, lambda value: _mask_ids(paths(value))), sort_keys=True, ensure_ascii=False)
 
     parallels = {e.call_path for e in events if e.type is EventType.PARALLEL_CALL_ENDED}
     arranged = _arrange(events, parallels, 0, content_key)
@@ -118,11 +117,6 @@ def _arrange(events: list[Event], parallels: set[tuple[str, ...]], min_len: int,
     return nodes
 
 
-class _MaskAll(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return "#"
-
-
 def _walk(nodes: list[Any]) -> Iterable[Event]:
     for node in nodes:
         if isinstance(node, _Parallel):
@@ -152,20 +146,22 @@ class _IdRule:
 
     def __init__(self, tokens: dict[str, str]) -> None:
         self.tokens = tokens
-        self._pattern: re.Pattern[str] | None = None
+        self._pattern = re.compile("|".join(re.escape(i) for i in sorted(tokens, key=len, reverse=True))) \
+            if tokens else None
 
     def __call__(self, text: str) -> str:
-        if isinstance(self.tokens, _MaskAll):
-            return _ANY_ID.sub("#", text)
-        if not self.tokens:
-            return text
         if self._pattern is None:
-            self._pattern = re.compile("|".join(re.escape(i) for i in sorted(self.tokens, key=len, reverse=True)))
+            return text
         return self._pattern.sub(lambda match: self.tokens[match.group()], text)
 
 
 # Ids the executor makes: 32 hex characters, or a UUID with dashes (a run id).
 _ANY_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+
+
+def _mask_ids(text: str) -> str:
+    """Every id as ``#``: the same text for the same work, whatever its ids."""
+    return _ANY_ID.sub("#", text)
 
 
 class _PathRules:
