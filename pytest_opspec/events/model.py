@@ -30,7 +30,7 @@ class Outcome(StrEnum):
     KILLED = "KILLED"
 
 
-# The JSON fields each event type carries, as the seed lists them; always emitted (null when unset).
+# The JSON fields each event type carries, as the seed lists them (unset ones are left out).
 EVENT_FIELDS: dict[EventType, tuple[str, ...]] = {
     EventType.CONTAINER_EXITED: ("imageRef", "exitCode", "rootOpId", "containerId", "pkgRef", "outputs"),
     EventType.CONTAINER_STARTED: ("imageRef", "rootOpId", "containerId", "pkgRef"),
@@ -83,14 +83,18 @@ class Event:
         return replace(self, seq=seq)
 
     def to_json(self) -> dict[str, Any]:
+        """The seed's JSON shape. Unset fields are left out: the seed types them (e.g. `outputs` is an
+        object), so a null would not validate against its Event schema."""
         body: dict[str, Any] = {}
         for name in EVENT_FIELDS[self.type]:
             value = getattr(self, _ATTRIBUTE_OF[name])
-            if name == "outputs" and value is not None:
+            if value is None:
+                continue
+            if name == "outputs":
                 value = {key: v.to_json() for key, v in value.items()}
-            elif name == "data" and value is not None:
+            elif name == "data":
                 value = base64.b64encode(value).decode("ascii")
-            elif name == "outcome" and value is not None:
+            elif name == "outcome":
                 value = value.value
             body[name] = value
         return {self.type.value: body, "timestamp": self.timestamp}

@@ -54,12 +54,16 @@ def typed_args(raw_args: Mapping[str, Any], params: Mapping[str, Param], cwd: Pa
 def args_for(manifest: Path, raw_args: Mapping[str, Any], cwd: Path) -> dict[str, Value]:
     """Args for the op at ``manifest``, typed by its inputs; Values pass as they are.
 
-    op.yml is read only when some arg still needs its type, so Values alone never fail here on an
-    invalid op.yml (the run then reports it).
+    An op.yml that does not load types nothing: the run itself then reports the broken op.yml, as a node
+    would, instead of this raising.
     """
     if all(isinstance(raw, Value) for raw in raw_args.values()):
         return dict(raw_args)
-    return typed_args(raw_args, load_op(manifest).inputs, cwd)
+    try:
+        params = load_op(manifest).inputs
+    except OpspecError:
+        params = {}
+    return typed_args(raw_args, params, cwd)
 
 
 def is_value_document(raw: Any, param: Param | None) -> bool:

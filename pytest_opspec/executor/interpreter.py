@@ -33,12 +33,18 @@ Scope = dict[str, Value]
 log = logging.getLogger(__name__)
 
 
+# Op calls nest at most this deep; deeper means a cycle between packages (the static checks report
+# cycles of local packages, but a run must still end with an error rather than a RecursionError).
+MAX_OP_DEPTH = 64
+
+
 @dataclass(frozen=True, slots=True)
 class OpFrame:
-    """The op whose `run` graph a call belongs to."""
+    """The op whose `run` graph a call belongs to, and how deep in op calls it sits (the root is 0)."""
 
     pkg: Package
     op: OpDefinition
+    depth: int = 0
 
     @property
     def secret_names(self) -> frozenset[str]:
@@ -230,6 +236,9 @@ class RootRun:
         self, call: OpCall, scope: Scope, frame: OpFrame, op_id: str, path: tuple[str, ...], cancel: CancelScope
     ) -> Scope:
         try:
+            if frame.depth >= MAX_OP_DEPTH:
+                raise OpspecError(f"op calls nest deeper than {MAX_OP_DEPTH} levels; do the packages call each "
+                                  f"other in a cycle? (last call: {call.pkg_ref!r} from {frame.pkg.ref})")
             package = resolve(call.pkg_ref, lookup_dirs=[frame.pkg.dir.parent])
             op = load_op(package.manifest)
             inputs = bind_inputs(
@@ -242,7 +251,8 @@ class RootRun:
             self.publish(EventType.OP_ERRED, path, op_id=op_id, pkg_ref=call.pkg_ref, msg=failure.message)
             self.publish(EventType.OP_ENDED, path, op_id=op_id, pkg_ref=call.pkg_ref, outcome=Outcome.FAILED)
             raise failure from None
-        outputs, run_outputs = self.run_op(OpFrame(package, op), inputs, op_id, call.pkg_ref, path, cancel)
+        outputs, run_outputs = self.run_op(OpFrame(package, op, frame.depth + 1), inputs, op_id, call.pkg_ref,
+                                           path, cancel)
         result: Scope = {}
         for name, output_name in call.outputs.items():
             source = output_name or name

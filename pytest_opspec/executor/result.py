@@ -81,6 +81,7 @@ class RunResult:
     ) -> RunResult:
         ordered = sorted((e for e in events if e.root_op_id == op_id), key=lambda e: e.seq)
         containers: dict[str, ContainerRun] = {}
+        chunks: dict[tuple[str, EventType], list[bytes]] = {}  # joined once at the end: output can be large
         outcome = None
         values: dict[str, Value] = {}
         error = None
@@ -94,10 +95,7 @@ class RunResult:
                 container = containers.get(event.container_id)
                 if container is None or not event.pkg_ref:  # image pull progress is not the container's output
                     continue
-                if kind is EventType.CONTAINER_STDOUT_WRITTEN_TO:
-                    container.stdout += event.data or b""
-                else:
-                    container.stderr += event.data or b""
+                chunks.setdefault((container.id, kind), []).append(event.data or b"")
             elif kind is EventType.CONTAINER_EXITED:
                 container = containers.get(event.container_id)
                 if container is not None:
@@ -111,6 +109,12 @@ class RunResult:
                 pkg_ref = event.pkg_ref or ""
             elif event.op_id == op_id and kind is EventType.OP_STARTED:
                 pkg_ref = event.pkg_ref or ""
+        for (container_id, kind), parts in chunks.items():
+            container = containers[container_id]
+            if kind is EventType.CONTAINER_STDOUT_WRITTEN_TO:
+                container.stdout = b"".join(parts)
+            else:
+                container.stderr = b"".join(parts)
         return cls(op_id=op_id, pkg_ref=pkg_ref, outcome=outcome, values=values, events=ordered, error=error,
                    containers=list(containers.values()), timed_out=timed_out,
                    secret_values=frozenset(secret_values), failed_call=failed_call)

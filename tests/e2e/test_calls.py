@@ -277,3 +277,25 @@ def test_timeout_kills_the_op(runner: OpRunner, make_op) -> None:
     result = runner.run(pkg, timeout=1.5)
     assert time.monotonic() - started < 15
     assert result.timed_out and result.outcome is Outcome.KILLED
+
+
+def test_an_invalid_op_yml_fails_the_run_with_its_lines(runner: OpRunner, make_op) -> None:
+    pkg = make_op("invalid", """
+        name: invalid
+        inputs:
+          d: { dir: { default: 7 } }
+        run: { container: { image: { ref: 'alpine:3.19' } } }
+    """)
+    result = runner.run(pkg, {"d": "/tmp"})
+    assert result.outcome is Outcome.FAILED
+    assert "op.yml:3:" in result.error and "inputs.d.dir.default" in result.error
+    assert [e.type for e in result.events] == [EventType.OP_ERRED, EventType.OP_ENDED]
+
+
+def test_a_cycle_between_packages_ends_with_an_error(runner: OpRunner, make_op) -> None:
+    pkg = make_op("ping", "name: ping\nrun: { op: { pkg: { ref: pong } } }\n")
+    make_op("pong", "name: pong\nrun: { op: { pkg: { ref: ping } } }\n")
+    result = runner.run(pkg)
+    assert result.outcome is Outcome.FAILED
+    assert "nest deeper than 64 levels" in result.error
+    assert result.containers == []

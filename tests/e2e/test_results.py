@@ -8,7 +8,6 @@ from pytest_opspec.events import Outcome
 from pytest_opspec.executor import CallSite, Executor, OpRunner
 from pytest_opspec.runtime.base import LABEL_OWNER
 from pytest_opspec.runtime.docker import DockerRuntime
-from pytest_opspec.values import Value
 
 from .conftest import IMAGE_MAP
 
@@ -54,14 +53,6 @@ def test_a_failure_before_any_call_has_no_call_site(runner: OpRunner, make_op) -
     result = runner.run(pkg, {"n": 1})
     assert result.outcome is Outcome.FAILED and result.failed_call is None
     assert "must be greater than or equal to 5" in result.error
-
-
-def test_typed_args_run_an_invalid_op_to_a_failed_outcome(runner: OpRunner, make_op) -> None:
-    # With Values there is nothing to type, so op.yml is read by the run, which reports it as a failure.
-    pkg = make_op("broken", "name: broken\nrun: { container: {} }\n")
-    result = runner.run(pkg, {"x": Value.string("y")})
-    assert result.outcome is Outcome.FAILED
-    assert "image" in result.error
 
 
 def test_keep_containers_leaves_finished_containers_until_swept(make_op, tmp_path: Path) -> None:
