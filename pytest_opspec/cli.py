@@ -21,14 +21,14 @@ from .events.broker import DEFAULT_MAX_LAG
 from .model import OpCache, ValidationReport, validate_package
 from .console import EventPrinter, format_value
 from .executor import Executor, OpRunner, RunResult
-from .executor.args import parse_text_arg, typed_arg
+from .executor.args import document_arg, parse_text_arg
 from .model import Param, load_op
 from .model.render import render_report, summary_line
 from .model.yaml12 import parse_yaml
 from .pkgs import resolve
 from .pkgs.discover import find_packages
 from .runtime.base import PullPolicy, parse_image_map
-from .values import Value, ValueType
+from .values import Value
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -195,11 +195,8 @@ def _collect_args(args: argparse.Namespace, params: Mapping[str, Param], cwd: Pa
         param = params.get(name)
         if isinstance(raw, str):
             values[name] = parse_text_arg(name, raw, param, cwd)
-        elif (isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ValueType.__members__.values()
-              and (param is None or param.type is not ValueType.OBJECT or next(iter(raw)) == "object")):
-            values[name] = Value.from_json(raw, f"--args-file {name}")
         else:
-            values[name] = typed_arg(name, raw, param, cwd)
+            values[name] = document_arg(name, raw, param, cwd, f"--args-file {name}")
     for item in args.args:
         name, sep, text = item.partition("=")
         if not sep or not name:

@@ -1,13 +1,14 @@
 """Collection of op packages as pytest items (the plugin's hooks in plugin.py call into this).
 
 Each op package directory becomes a collector node whose id is the package path (e.g.
-``examples/hello``). It yields the package's opspec items first (validation now; later issues
-register more factories in ITEM_FACTORIES, e.g. scenarios), then whatever pytest normally
-collects in that directory (ordinary test files, sub-directories).
+``examples/hello``). It yields the package's opspec items first, made by the factories in
+ITEM_FACTORIES (the ``validate`` item here; scenario_items.py adds one item per scenario), then
+whatever pytest normally collects in that directory (ordinary test files, sub-directories).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ from .errors import OpspecError
 from .model import OP_FILE, OpCache, ValidationReport, validate_package
 from .model.render import render_report, summary_line
 from .pkgs.discover import find_packages
+from .scenarios import Kind, Scenario, ScenarioFileError, find_scenario_file, load_scenarios
 
 
 class OpspecWarning(UserWarning):
@@ -66,6 +68,15 @@ class OpPackageDir(pytest.Directory):
 
     opspec: OpspecSession
 
+    @functools.cached_property
+    def scenarios(self) -> list[Scenario]:
+        """The scenarios of the package's scenario file ([] without one); a broken file fails collection."""
+        try:
+            file = find_scenario_file(self.path)
+            return load_scenarios(file) if file is not None else []
+        except ScenarioFileError as error:
+            raise self.CollectError(str(error.relative_to(self.config.invocation_params.dir))) from None
+
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         for factory in ITEM_FACTORIES:
             yield from factory(self)
@@ -105,19 +116,26 @@ class OpValidationItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
+def check_package(package: OpPackageDir) -> ValidationReport:
+    """Validate the package; its warnings become pytest warnings at their op.yml line."""
+    report = validate_package(package.path, package.opspec.cache).relative_to(package.config.invocation_params.dir)
+    for problem in report.warnings:
+        line = problem.position.line if problem.position else 1
+        warnings.warn_explicit(OpspecWarning(problem.format()), OpspecWarning, os.fspath(problem.file), line)
+    return report
+
+
 def validation_items(package: OpPackageDir) -> list[pytest.Item]:
-    pkg_dir, cache = package.path, package.opspec.cache
-    shown_from = package.config.invocation_params.dir
+    # `validate` scenarios say whether the package is meant to be valid; they replace this item.
+    if any(scenario.kind is Kind.VALIDATE for scenario in package.scenarios):
+        return []
 
     def validate() -> None:
-        report = validate_package(pkg_dir, cache).relative_to(shown_from)
-        for problem in report.warnings:
-            line = problem.position.line if problem.position else 1
-            warnings.warn_explicit(OpspecWarning(problem.format()), OpspecWarning, os.fspath(problem.file), line)
+        report = check_package(package)
         if not report.ok:
             raise OpValidationFailed(report)
 
-    validate.__doc__ = f"Validate {pkg_dir / OP_FILE}."
+    validate.__doc__ = f"Validate {package.path / OP_FILE}."
     return [OpValidationItem.from_parent(package, name="validate", callobj=validate)]
 
 

@@ -1,13 +1,19 @@
-"""pytest hooks of pytest-opspec; the logic lives in collect.py and settings.py."""
+"""pytest hooks of pytest-opspec; the logic lives in settings.py, collect.py, scenario_items.py and fixtures.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from . import scenario_items  # noqa: F401  (registers the scenario item factory)
 from . import settings
 from .collect import OpspecSession, package_collector
+from .fixtures import RESOURCES, WORKER_ENGINE_KEY, WORKER_SESSION_KEY, OpspecResources
+
+# The fixtures (op_runner, op_snapshot, opspec_backend) live beside their factory classes.
+pytest_plugins = ["pytest_opspec.fixtures"]
 
 _SESSION = pytest.StashKey[OpspecSession]()
 
@@ -17,7 +23,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    roots, source = settings.resolve(config, settings.OPSPEC_PATHS)
+    loaded = settings.load(config)
+    if loaded.node_url:
+        source = settings.resolve(config, settings.NODE_URL)[1]
+        raise pytest.UsageError(f"{settings.NODE_URL.named(source)}: running ops through a node is not "
+                                f"implemented yet; leave it unset to use the bundled in-process executor")
+    workerinput = getattr(config, "workerinput", None)  # set by pytest-xdist in its workers
+    config.stash[RESOURCES] = OpspecResources(
+        loaded, session_id=workerinput.get(WORKER_SESSION_KEY) if workerinput else None)
+    roots = loaded.paths
     if not roots:
         return
     try:
@@ -27,11 +41,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SESSION] = session
     # pytest only walks its own args: add the op package paths. Given on the command line
     # without test paths, they replace the default (testpaths or the current directory).
-    if source is settings.Source.CLI and config.args_source is not pytest.Config.ArgsSource.ARGS:
+    if loaded.paths_source is settings.Source.CLI and config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(root) for root in roots]
     else:
         known = {Path(arg).resolve() for arg in config.args}
         config.args = [*config.args, *(str(root) for root in roots if root.resolve() not in known)]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _SESSION not in config.stash:
+        return None
+    resources = config.stash[RESOURCES]
+    count = len(config.stash[_SESSION].packages)
+    return (f"opspec: {count} op package{'' if count == 1 else 's'}; ops run on the "
+            f"{resources.backend().description}; containers labelled {resources.label}")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -48,3 +71,36 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     if session is not None and session.is_package(path):
         return package_collector(path, parent, session)
     return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker labels its containers with the controller's session id."""
+    node.workerinput[WORKER_SESSION_KEY] = node.config.stash[RESOURCES].session_id
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: remember whether a worker used the engine (or died before it could say)."""
+    output = getattr(node, "workeroutput", None) or {}
+    if error is not None or output.get(WORKER_ENGINE_KEY, False):
+        node.config.stash[RESOURCES].workers_used_engine = True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Also after Ctrl-C: pytest still finishes the session. Last, so session fixtures were torn down; an
+    # xdist worker's output is sent after every sessionfinish implementation (xdist wraps the hook).
+    resources = session.config.stash.get(RESOURCES, None)
+    if resources is None:
+        return
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_ENGINE_KEY] = resources.engine_used
+    resources.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    resources = config.stash.get(RESOURCES, None)
+    if resources is not None:
+        resources.close()  # a no-op after pytest_sessionfinish

@@ -1,10 +1,10 @@
 """Call graph interpreter: container, op, serial and parallel calls, scope, kill."""
 
 from .executor import Executor, ExecutorClosedError, RootOp, interpret_op
-from .result import ContainerRun, RunResult
+from .result import CallSite, ContainerRun, RunResult
 from .runner import OpRunner, RunningOp, run_op
 
 __all__ = [
-    "ContainerRun", "Executor", "ExecutorClosedError", "OpRunner", "RootOp", "RunResult", "RunningOp",
+    "CallSite", "ContainerRun", "Executor", "ExecutorClosedError", "OpRunner", "RootOp", "RunResult", "RunningOp",
     "interpret_op", "run_op",
 ]

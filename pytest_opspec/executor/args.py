@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import OpspecError
+from ..model import load_op
 from ..model.types import Param
 from ..values import Value, ValueShapeError, ValueType
 
@@ -48,6 +49,45 @@ def typed_arg(name: str, raw: Any, param: Param | None, cwd: Path) -> Value:
 
 def typed_args(raw_args: Mapping[str, Any], params: Mapping[str, Param], cwd: Path) -> dict[str, Value]:
     return {name: typed_arg(name, raw, params.get(name), cwd) for name, raw in raw_args.items()}
+
+
+def args_for(manifest: Path, raw_args: Mapping[str, Any], cwd: Path) -> dict[str, Value]:
+    """Args for the op at ``manifest``, typed by its inputs; Values pass as they are.
+
+    An op.yml that does not load types nothing: the run itself then reports the broken op.yml, as a node
+    would, instead of this raising.
+    """
+    if all(isinstance(raw, Value) for raw in raw_args.values()):
+        return dict(raw_args)
+    try:
+        params = load_op(manifest).inputs
+    except OpspecError:
+        params = {}
+    return typed_args(raw_args, params, cwd)
+
+
+def is_value_document(raw: Any, param: Param | None) -> bool:
+    """Whether a value read from a YAML/JSON document is an API Value (``{string: x}``) rather than plain.
+
+    A one-key mapping whose key is a type name is a Value, except for an object input, where only
+    ``{object: ...}`` is: ``{string: x}`` is then the plain object it looks like.
+    """
+    if not (isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ValueType.__members__.values()):
+        return False
+    return param is None or param.type is not ValueType.OBJECT or next(iter(raw)) == "object"
+
+
+def document_arg(name: str, raw: Any, param: Param | None, cwd: Path, where: str) -> Value:
+    """An arg from an args file or scenario scope: an API Value as it is, a plain value typed by its input.
+
+    ``where`` names the arg in errors (e.g. ``--args-file name``).
+    """
+    if is_value_document(raw, param):
+        try:
+            return Value.from_json(raw, where)
+        except ValueShapeError as error:
+            raise ArgError(str(error)) from None
+    return typed_arg(name, raw, param, cwd)
 
 
 def parse_text_arg(name: str, text: str, param: Param | None, cwd: Path) -> Value:

@@ -85,6 +85,7 @@ class Executor:
             runtime = DockerRuntime(pull_policy=PullPolicy(pull_policy), image_map=image_map,
                                     keep_containers=keep_containers)
         self.runtime = runtime
+        self.keep_containers = keep_containers
         self.owner = owner or uuid.uuid4().hex
         self.labels = owner_labels(self.owner)
         self._tempdir = tempfile.TemporaryDirectory(prefix="opspec-") if data_dir is None else None
@@ -152,7 +153,8 @@ class Executor:
             try:
                 run.run_op(OpFrame(package, op), inputs, root.id, package.ref, path, root.cancel)
                 root.outcome = Outcome.SUCCEEDED
-            except CallFailed:
+            except CallFailed as failure:
+                run.failure = failure
                 root.outcome = Outcome.FAILED
             except Killed:
                 root.outcome = Outcome.KILLED
@@ -228,10 +230,11 @@ class Executor:
                 root.thread.join(timeout)
         for thread in list(self._network_cleanups):
             thread.join(timeout)
-        try:
-            self.runtime.sweep(self.labels)  # anything a crash in a call left behind
-        except Exception as error:  # the engine may be gone; nothing more can be done then
-            log.warning("could not sweep containers of %s: %s", self.owner, error)
+        if not self.keep_containers:
+            try:
+                self.runtime.sweep(self.labels)  # anything a crash in a call left behind
+            except Exception as error:  # the engine may be gone; nothing more can be done then
+                log.warning("could not sweep containers of %s: %s", self.owner, error)
         if self._owns_runtime:
             self.runtime.close()
         if self._tempdir is not None:

@@ -78,6 +78,8 @@ class RootRun:
         self.cancel = cancel
         # String forms of every secret input value bound anywhere in this run; output masking uses them.
         self.secret_values: set[str] = set()
+        # The failure that ended the root op, located in its op.yml (for failure reports).
+        self.failure: CallFailed | None = None
 
     # -- events -------------------------------------------------------------------------------
 
@@ -304,7 +306,7 @@ class RootRun:
             problems.extend(validate_value(value, param))
         if problems:
             raise CallFailed("output(s) invalid:\n" + "\n".join(f"  - {p}" for p in problems),
-                             manifest=str(frame.op.path))
+                             pointer="/outputs", manifest=str(frame.op.path))
         # Declared outputs leave the op with their declared type (a stdOut-bound number is a number).
         for name, value in outputs.items():
             target = frame.op.outputs[name].type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -28,6 +29,19 @@ class ContainerRun:
         """stdout then stderr, as text."""
         return (self.stdout + self.stderr).decode("utf-8", errors="replace")
 
+    def tail(self, lines: int = 20) -> list[str]:
+        """A heading with its exit code, then the last ``lines`` lines of its output (unmasked)."""
+        heading = f"container {self.id} ({self.image_ref}) exit code {self.exit_code}:"
+        return [heading, *(f"  | {line}" for line in self.output.splitlines()[-lines:])]
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """Where a call is written: its op.yml and the JSON pointer of the call's body in it."""
+
+    manifest: str
+    pointer: str
+
 
 @dataclass
 class RunResult:
@@ -40,6 +54,8 @@ class RunResult:
     containers: list[ContainerRun] = field(default_factory=list)
     timed_out: bool = False
     secret_values: frozenset[str] = frozenset()
+    # The call whose failure ended the op, when the runner knows it (the in-process executor does).
+    failed_call: CallSite | None = None
     # Whatever must stay alive for file/dir outputs to remain readable (a run_op scratch directory).
     scratch: Any = field(default=None, repr=False, compare=False)
 
@@ -60,7 +76,8 @@ class RunResult:
 
     @classmethod
     def from_events(
-        cls, op_id: str, events: Iterable[Event], *, timed_out: bool = False, secret_values: Iterable[str] = ()
+        cls, op_id: str, events: Iterable[Event], *, timed_out: bool = False, secret_values: Iterable[str] = (),
+        failed_call: CallSite | None = None,
     ) -> RunResult:
         ordered = sorted((e for e in events if e.root_op_id == op_id), key=lambda e: e.seq)
         containers: dict[str, ContainerRun] = {}
@@ -100,21 +117,25 @@ class RunResult:
                 container.stderr = b"".join(parts)
         return cls(op_id=op_id, pkg_ref=pkg_ref, outcome=outcome, values=values, events=ordered, error=error,
                    containers=list(containers.values()), timed_out=timed_out,
-                   secret_values=frozenset(secret_values))
+                   secret_values=frozenset(secret_values), failed_call=failed_call)
 
     def summary(self, tail_lines: int = 20) -> str:
         """A report a person can act on: outcome, error, and the last lines of each container."""
+        lines = self.outcome_lines()
+        for container in self.containers:
+            lines.extend(container.tail(tail_lines))
+        return self.mask("\n".join(lines))
+
+    def outcome_lines(self) -> list[str]:
+        """How the op ended, and the root's error message (unmasked)."""
         lines = [f"op {self.pkg_ref or self.op_id} ended {self.outcome.value if self.outcome else 'without an outcome'}"
                  + (" (timed out)" if self.timed_out else "")]
         if self.error:
-            lines.append("error: " + _strip_frame(self.error))
-        for container in self.containers:
-            lines.append(f"container {container.id} ({container.image_ref}) exit code {container.exit_code}:")
-            tail = container.output.splitlines()[-tail_lines:]
-            lines.extend(f"  | {line}" for line in tail)
-        return self.mask("\n".join(lines))
+            lines.append("error: " + strip_error_frame(self.error))
+        return lines
 
 
-def _strip_frame(message: str) -> str:
-    """The reference's error framing ("\\n-\\n  ...\\n-") is noise in a one-screen report."""
-    return re.sub(r"^\s*-\s*\n|\n\s*-\s*$", "", message).strip("\n")
+def strip_error_frame(message: str) -> str:
+    """The reference's error framing ("\\n-\\n  ...\\n-") and its blank lines are noise in a one-screen report."""
+    text = textwrap.dedent(re.sub(r"^\s*-\s*\n|\n\s*-\s*$", "", message))
+    return "\n".join(line for line in text.splitlines() if line.strip())

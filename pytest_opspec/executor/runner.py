@@ -8,12 +8,10 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import OpspecError
 from ..events import Event
-from ..model import load_op
-from .args import typed_args
+from .args import args_for
 from .executor import Executor
-from .result import RunResult
+from .result import CallSite, RunResult
 
 
 class _RootEvents:
@@ -78,8 +76,12 @@ class RunningOp:
     def _result(self, timed_out: bool) -> RunResult:
         self._unsubscribe()
         root = self.executor.root(self.id)
-        secrets = root.run.secret_values if root is not None and root.run is not None else ()
-        return RunResult.from_events(self.id, self._collector.snapshot(), timed_out=timed_out, secret_values=secrets)
+        run = root.run if root is not None else None
+        secrets = run.secret_values if run is not None else ()
+        failure = run.failure if run is not None else None
+        failed_call = CallSite(failure.manifest, failure.pointer) if failure is not None and failure.manifest else None
+        return RunResult.from_events(self.id, self._collector.snapshot(), timed_out=timed_out, secret_values=secrets,
+                                     failed_call=failed_call)
 
 
 class OpRunner:
@@ -93,11 +95,7 @@ class OpRunner:
     def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> RunningOp:
         cwd = self.cwd or Path.cwd()
         package = self.executor.resolve(os.fspath(pkg), cwd)
-        try:
-            params = load_op(package.manifest).inputs
-        except OpspecError:
-            params = {}  # the run itself reports the broken op.yml, as a node would
-        values = typed_args(args or {}, params, cwd)
+        values = args_for(package.manifest, args or {}, cwd)
         collector = _RootEvents()
         unsubscribe = self.executor.bus.subscribe(collector)
         try:

@@ -137,5 +137,8 @@ def test_invalid_yaml_and_binary_files_fail_cleanly(pytester: pytest.Pytester) -
 
 
 def test_examples_pass(pytester: pytest.Pytester) -> None:
+    # The examples' ini (the repository's pyproject.toml) maps their images to the local test image.
     result = pytester.runpytest("--opspec", str(EXAMPLES), "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)
+    assert result.ret == pytest.ExitCode.OK
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] >= 20 and set(outcomes) == {"passed"}
