@@ -116,9 +116,14 @@ class OpValidationItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
-def check_package(package: OpPackageDir) -> ValidationReport:
-    """Validate the package; its warnings become pytest warnings at their op.yml line."""
+def check_package(package: OpPackageDir, *, spec_level: bool = False) -> ValidationReport:
+    """Validate the package; its warnings become pytest warnings at their op.yml line.
+
+    ``spec_level``: only YAML and schema errors count (see ValidationReport.spec_level).
+    """
     report = validate_package(package.path, package.opspec.cache).relative_to(package.config.invocation_params.dir)
+    if spec_level:
+        report = report.spec_level()
     for problem in report.warnings:
         line = problem.position.line if problem.position else 1
         warnings.warn_explicit(OpspecWarning(problem.format()), OpspecWarning, os.fspath(problem.file), line)

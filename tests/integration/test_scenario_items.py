@@ -201,3 +201,18 @@ def test_op_runner_without_an_engine_errors_in_one_sentence(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(["*ERROR at setup of test_run*", "no Docker engine answers at unix://*no-engine.sock*",
                                  "*short test summary*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_validate_scenarios_count_only_yaml_and_schema_errors(pytester: pytest.Pytester) -> None:
+    # As opctl's suite means `validate`: a schema-valid op whose call binds an input the callee does not
+    # declare is valid; the static check's finding is shown as a warning (the op fails when it runs).
+    write(pytester.path, "ops/caller/op.yml", "name: caller\nrun: { op: { pkg: { ref: callee }, inputs: { nope: 1 } } }\n")
+    write(pytester.path, "ops/caller/scenarios.yml", "- validate: { expect: success }\n")
+    write(pytester.path, "ops/callee/op.yml", "name: callee\n")
+    result = pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider", "-W", "default")
+    result.assert_outcomes(passed=2)  # caller's validate scenario, callee's validate item
+    result.stdout.fnmatch_lines(["*declares no input 'nope'*(the op fails when this is reached)*"])
+    # Without the scenario, the package's own validate item runs the static checks as errors.
+    (pytester.path / "ops/caller/scenarios.yml").unlink()
+    result = pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
