@@ -285,6 +285,8 @@ def _configure_node(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-lag", type=int, default=None, metavar="EVENTS",
                         help="close an event-stream subscriber (code 1013) once it is this many events behind "
                              f"(default {DEFAULT_MAX_LAG}; env OPSPEC_NODE_MAX_LAG)")
+    parser.add_argument("--watch-pid", type=int, default=None, metavar="PID",
+                        help="stop (cleanly) when process PID exits, e.g. the test session that started this node")
     parser.add_argument("--opctl-lock", action="store_true",
                         help="write $HOME/opctl/pid.lock so opctl's CLI uses this node instead of starting its own "
                              "(env OPSPEC_NODE_OPCTL_LOCK=1)")
@@ -326,7 +328,7 @@ def node(args: argparse.Namespace) -> int:
             print(f"opspec node: wrote {opctl_lock.path} for opctl's CLI", file=sys.stderr, flush=True)
 
     try:
-        asyncio.run(serve(server, ready))
+        asyncio.run(serve(server, ready, watch_pid=args.watch_pid))
     finally:
         if opctl_lock is not None:
             opctl_lock.release()

@@ -19,7 +19,7 @@ import requests
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from .errors import OpspecError
+from .errors import BackendError, OpspecError
 from .events import Event, EventType, format_timestamp
 from .values import Value
 
@@ -42,11 +42,11 @@ class NodeError(OpspecError):
         self.message = message
 
 
-class NodeUnavailableError(OpspecError):
+class NodeUnavailableError(BackendError):
     """No node answers at the URL."""
 
 
-class NodeTimeoutError(OpspecError, TimeoutError):
+class NodeTimeoutError(BackendError, TimeoutError):
     pass
 
 

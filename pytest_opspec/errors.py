@@ -9,5 +9,9 @@ class OpspecError(Exception):
     """A problem the user can act on; str(error) is the complete message."""
 
 
-class EngineUnavailableError(OpspecError):
+class BackendError(OpspecError):
+    """What runs ops (the container engine, a node) cannot do it; not the op's fault."""
+
+
+class EngineUnavailableError(BackendError):
     """No container engine answers."""

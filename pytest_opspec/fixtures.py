@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -21,29 +23,42 @@ from typing import Any, Iterator, Mapping
 
 import pytest
 
-from .backend import ExecutorBackend, OpBackend, StartedOp, sweep_session
-from .errors import EngineUnavailableError, OpspecError
+from .backend import ExecutorBackend, NodeBackend, OpBackend, StartedOp, sweep_session
+from .client import NodeClient
+from .errors import BackendError, OpspecError
 from .executor import RunResult
 from .executor.args import args_for
 from .pkgs import resolve
 from .reporting import run_report
 from .runtime.base import LABEL_OWNER
+from .session_node import SessionNode
 from .settings import PluginSettings
 from .snapshot import OpSnapshotExtension
 
 log = logging.getLogger(__name__)
 
 WORKER_SESSION_KEY = "opspec_session_id"  # in xdist's workerinput
+WORKER_DIR_KEY = "opspec_session_dir"  # in xdist's workerinput
+WORKER_PID_KEY = "opspec_controller_pid"  # in xdist's workerinput
 WORKER_ENGINE_KEY = "opspec_engine_used"  # in xdist's workeroutput
 
 
 class OpspecResources:
     """What one pytest process shares for running ops: settings, the session id, the backend."""
 
-    def __init__(self, settings: PluginSettings, *, session_id: str | None = None) -> None:
+    def __init__(self, settings: PluginSettings, *, workerinput: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
-        self.is_worker = session_id is not None
-        self.session_id = session_id or f"pytest-{uuid.uuid4().hex}"
+        self.is_worker = workerinput is not None
+        if workerinput is not None:
+            self.session_id = workerinput[WORKER_SESSION_KEY]
+            self.session_dir = Path(workerinput[WORKER_DIR_KEY])
+            self.owner_pid = int(workerinput[WORKER_PID_KEY])
+        else:
+            self.session_id = f"pytest-{uuid.uuid4().hex}"
+            self.session_dir = Path(tempfile.gettempdir()) / self.session_id  # made when first needed
+            self.owner_pid = os.getpid()
+        self.session_node = SessionNode(self.session_dir / "node", owner_pid=self.owner_pid,
+                                        image_map=settings.image_map, pull_policy=settings.pull.value)
         self._backend: OpBackend | None = None
         self._lock = threading.Lock()
         # Set on the controller when a worker reports that it used the engine (or went down uncleanly).
@@ -60,10 +75,17 @@ class OpspecResources:
             if self._closed:
                 raise OpspecError("the pytest session is over; ops can no longer be run")
             if self._backend is None:
-                self._backend = ExecutorBackend(
-                    owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
-                    keep_containers=self.settings.keep_containers)
+                if self.settings.node_url:
+                    self._backend = NodeBackend(self.settings.node_url)
+                else:
+                    self._backend = ExecutorBackend(
+                        owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
+                        keep_containers=self.settings.keep_containers)
             return self._backend
+
+    def node_url(self) -> str:
+        """The node under test: --opspec-node-url, or the session's bundled node (started on first use)."""
+        return self.settings.node_url or self.session_node.url()
 
     @property
     def engine_used(self) -> bool:
@@ -83,7 +105,14 @@ class OpspecResources:
             used_engine = isinstance(backend, ExecutorBackend) and backend.connected
             if backend is not None:
                 backend.close()
-            if self.is_worker or self.settings.keep_containers or not (used_engine or self.workers_used_engine):
+            if self.is_worker:
+                return
+            try:
+                self.session_node.stop()
+            except OpspecError as error:
+                log.warning("%s", error)
+            shutil.rmtree(self.session_dir, ignore_errors=True)
+            if self.settings.keep_containers or not (used_engine or self.workers_used_engine):
                 return
             try:
                 sweep_session(self.session_id)
@@ -164,11 +193,13 @@ def _ready_backend(config: pytest.Config) -> OpBackend:
     """The backend, failing the test (without a traceback) when it cannot run ops."""
     backend = resources(config).backend()
     problem = None
-    if isinstance(backend, ExecutorBackend):
-        try:
+    try:
+        if isinstance(backend, ExecutorBackend):
             backend.executor()
-        except EngineUnavailableError as error:
-            problem = str(error)
+        elif isinstance(backend, NodeBackend):
+            backend.check_live()
+    except BackendError as error:
+        problem = str(error)
     if problem is not None:  # failed outside the except block, so no "during handling of" chain is shown
         pytest.fail(problem, pytrace=False)
     return backend
@@ -188,6 +219,18 @@ def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
                              cwd=request.path.parent, shown_from=config.invocation_params.dir)
     yield runner
     runner.close()
+
+
+@pytest.fixture(scope="session")
+def node_client(pytestconfig: pytest.Config) -> Iterator[NodeClient]:
+    """A NodeClient for the node under test: --opspec-node-url, or the bundled node, started once per session
+    (shared by xdist workers) on a free loopback port."""
+    try:
+        url = resources(pytestconfig).node_url()
+    except OpspecError as error:
+        pytest.fail(str(error), pytrace=False)
+    with NodeClient(url) as client:
+        yield client
 
 
 @pytest.fixture

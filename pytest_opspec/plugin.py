@@ -10,9 +10,11 @@ import pytest
 from . import scenario_items  # noqa: F401  (registers the scenario item factory)
 from . import settings
 from .collect import OpspecSession, package_collector
-from .fixtures import RESOURCES, WORKER_ENGINE_KEY, WORKER_SESSION_KEY, OpspecResources
+from . import termination
+from .fixtures import (RESOURCES, WORKER_DIR_KEY, WORKER_ENGINE_KEY, WORKER_PID_KEY, WORKER_SESSION_KEY,
+                       OpspecResources)
 
-# The fixtures (op_runner, op_snapshot, opspec_backend) live beside their factory classes.
+# The fixtures (op_runner, op_snapshot, node_client, opspec_backend) live beside their factory classes.
 pytest_plugins = ["pytest_opspec.fixtures"]
 
 _SESSION = pytest.StashKey[OpspecSession]()
@@ -24,13 +26,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     loaded = settings.load(config)
-    if loaded.node_url:
-        source = settings.resolve(config, settings.NODE_URL)[1]
-        raise pytest.UsageError(f"{settings.NODE_URL.named(source)}: running ops through a node is not "
-                                f"implemented yet; leave it unset to use the bundled in-process executor")
     workerinput = getattr(config, "workerinput", None)  # set by pytest-xdist in its workers
-    config.stash[RESOURCES] = OpspecResources(
-        loaded, session_id=workerinput.get(WORKER_SESSION_KEY) if workerinput else None)
+    config.stash[RESOURCES] = OpspecResources(loaded, workerinput=workerinput)
+    if workerinput is None:
+        termination.install(config)
     roots = loaded.paths
     if not roots:
         return
@@ -76,7 +75,10 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: every worker labels its containers with the controller's session id."""
-    node.workerinput[WORKER_SESSION_KEY] = node.config.stash[RESOURCES].session_id
+    resources = node.config.stash[RESOURCES]
+    node.workerinput[WORKER_SESSION_KEY] = resources.session_id
+    node.workerinput[WORKER_DIR_KEY] = str(resources.session_dir)
+    node.workerinput[WORKER_PID_KEY] = resources.owner_pid
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -104,3 +106,4 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     resources = config.stash.get(RESOURCES, None)
     if resources is not None:
         resources.close()  # a no-op after pytest_sessionfinish
+    termination.uninstall(config)

@@ -21,7 +21,7 @@ import pytest
 from syrupy.terminal import disable_color
 
 from .collect import ITEM_FACTORIES, OpPackageDir, OpValidationFailed, check_package
-from .errors import EngineUnavailableError, OpspecError
+from .errors import BackendError, OpspecError
 from .events import Outcome
 from .executor import RunResult
 from .executor.result import strip_error_frame
@@ -131,7 +131,7 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
     try:
         args = scope_args(scenario, inputs, config.invocation_params.dir)
         started = backend.start(target, args, cwd=scenario.pkg_dir)
-    except EngineUnavailableError:
+    except BackendError:  # no engine or no node: not an op that fails
         raise
     except OpspecError as error:  # invalid args or an unresolvable package: the call fails before it runs
         _not_started(scenario, header, error)

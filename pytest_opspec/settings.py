@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ class Kind(StrEnum):
     FLAG = "flag"  # on/off: the flag has no value; env and ini take 1/0, true/false, yes/no, on/off
     IMAGE_MAP = "image-map"  # REF=LOCAL entries: the flag repeats, env and ini separate with commas
     CHOICE = "choice"
+    URL = "url"  # http(s)://HOST[:PORT][/PATH]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ OPSPEC_PATHS = Setting(
 )
 NODE_URL = Setting(
     flag="--opspec-node-url", dest="opspec_node_url", env="OPSPEC_NODE_URL", ini="opspec_node_url", metavar="URL",
+    kind=Kind.URL,
     help="run every op through the opspec node at URL instead of the bundled in-process executor",
 )
 IMAGE_MAP = Setting(
@@ -162,6 +165,11 @@ def _parse(setting: Setting, raw: Any, source: Source) -> Any:
         if not seconds > 0:
             raise ValueError(f"{text!r}: the timeout must be more than 0 seconds")
         return seconds
+    if kind is Kind.URL:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{text!r} is not an http(s) URL (e.g. http://127.0.0.1:42224)")
+        return text.rstrip("/")
     if kind is Kind.CHOICE and text not in setting.choices:
         raise ValueError(f"{text!r} is not one of {', '.join(setting.choices)}")
     return text

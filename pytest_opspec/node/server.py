@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
 from typing import Callable
@@ -74,21 +75,38 @@ class NodeServer:
             await runner.cleanup()
 
 
-async def serve(server: NodeServer, on_ready: Callable[[NodeServer], None]) -> None:
-    """Serve until SIGTERM or SIGINT, then stop cleanly."""
+async def serve(server: NodeServer, on_ready: Callable[[NodeServer], None], watch_pid: int | None = None) -> None:
+    """Serve until SIGTERM or SIGINT (or until process ``watch_pid`` is gone), then stop cleanly."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.create_task(_stop_when_gone(watch_pid, stop)) if watch_pid is not None else None
     try:
         await server.start()
         on_ready(server)
         await stop.wait()
         log.info("stopping: killing running ops and removing their containers")
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await server.stop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+async def _stop_when_gone(pid: int, stop: asyncio.Event) -> None:
+    """Set ``stop`` once process ``pid`` no longer exists (its owner crashed or was killed)."""
+    while not stop.is_set():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            log.info("process %d is gone", pid)
+            stop.set()
+            return
+        except PermissionError:
+            pass  # it exists, owned by someone else
+        await asyncio.sleep(1.0)
 
 
 class BackgroundNode:

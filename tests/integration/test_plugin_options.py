@@ -62,8 +62,9 @@ def test_every_source_is_typed_and_the_flag_wins(pytester: pytest.Pytester, monk
     ({"OPSPEC_PULL": "sometimes"}, "", [], "env OPSPEC_PULL: 'sometimes' is not one of always, missing, never"),
     ({"OPSPEC_KEEP_CONTAINERS": "maybe"}, "", [], "env OPSPEC_KEEP_CONTAINERS: 'maybe' is not on/off"),
     ({}, "opspec_image_map = alpine", [], "ini opspec_image_map: image map entry 'alpine' is not REF=LOCAL_REF"),
-    ({"OPSPEC_NODE_URL": "http://127.0.0.1:1"}, "", [],
-     "env OPSPEC_NODE_URL: running ops through a node is not implemented yet"),
+    ({"OPSPEC_NODE_URL": "127.0.0.1:42224"}, "", [],
+     "env OPSPEC_NODE_URL: '127.0.0.1:42224' is not an http(s) URL (e.g. http://127.0.0.1:42224)"),
+    ({}, "", ["--opspec-node-url", "ftp://x"], "--opspec-node-url: 'ftp://x' is not an http(s) URL"),
 ])
 def test_bad_values_are_usage_errors_naming_their_source(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], ini: str, args: list[str],
