@@ -1,4 +1,4 @@
-"""pytest hooks of pytest-opspec; the logic lives in collect.py and settings.py."""
+"""pytest hooks of pytest-opspec; the logic lives in collect.py, settings.py and conformance/pytest_plugin.py."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     roots, source = settings.resolve(config, settings.OPSPEC_PATHS)
+    if settings.conformance_requested(config):
+        from conformance.pytest_plugin import ConformancePlugin, build_config
+
+        config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_raw(config))),
+                                      "opspec-conformance")
+        # Asked for on its own, the suite is the whole run (not the default testpaths besides).
+        if not roots and config.args_source is not pytest.Config.ArgsSource.ARGS:
+            config.args = []
     if not roots:
         return
     try:
