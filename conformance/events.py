@@ -82,7 +82,8 @@ def describe(message: Message) -> str:
     if kind is None:
         return message.excerpt(120)
     fields = body(message.document)
-    shown: dict[str, Any] = {key: fields[key] for key in ("opId", "containerId", "callId", "outcome", "exitCode") if key in fields}
+    shown: dict[str, Any] = {key: fields[key] for key in ("opId", "containerId", "callId", "outcome", "exitCode")
+                             if key in fields}
     text = output_text(message.document).strip()
     if text:
         shown["data"] = text[:40]

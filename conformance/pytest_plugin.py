@@ -88,10 +88,14 @@ class ConformancePlugin:
                                       items: list[pytest.Item]) -> None:
         collector = ConformanceCollector.from_parent(session, name="conformance", nodeid="conformance")
         collector.plugin = self
+        # Announced as pytest's own collection would, so reporters count and list the items.
         session.ihook.pytest_collectstart(collector=collector)
         collected: list[pytest.Item | pytest.Collector] = list(collector.collect())
         session.ihook.pytest_collectreport(report=pytest.CollectReport(collector.nodeid, "passed", None, collected))
-        items.extend(item for item in collected if isinstance(item, pytest.Item))
+        for item in collected:
+            if isinstance(item, pytest.Item):
+                session.ihook.pytest_itemcollected(item=item)
+                items.append(item)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from .report import write_reports

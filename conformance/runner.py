@@ -90,7 +90,7 @@ def selected_checks(config: Config) -> list[tuple[Check, str | None]]:
         if config.select and not any(fnmatch.fnmatchcase(check.id, pattern) for pattern in config.select):
             continue
         disabled = next((pattern for pattern in config.disable if fnmatch.fnmatchcase(check.id, pattern)), None)
-        chosen.append((check, f"disabled by --disable {disabled}" if disabled else None))
+        chosen.append((check, f"turned off by --disable {disabled}" if disabled else None))
     return chosen
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import socket
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -81,8 +80,14 @@ class Exchange:
         return f"{self.method} {self.target} -> {self.status}"
 
     def excerpt(self, limit: int = 200) -> str:
-        """The body on one line, shortened."""
-        text = " ".join(self.text.split())
+        """The body on one line, shortened; binary bodies only by their size."""
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"({len(self.body)} bytes of binary data)"
+        if any(ord(character) < 32 and not character.isspace() for character in text):
+            return f"({len(self.body)} bytes of binary data)"
+        text = " ".join(text.split())
         return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -117,6 +117,18 @@ def _all_messages(ctx: Context) -> list[Message]:
     return ctx.messages
 
 
+def _event_problems(document: Any) -> list[str]:
+    """What is wrong with an event the Event schema rejects, said precisely: for an event with one type
+    key, its body against that type's schema and its timestamp (the oneOf's own message names a branch)."""
+    kind = events.event_type(document)
+    if kind is None:
+        return schema_errors("Event", document)
+    problems = [f"{kind}.{problem}" for problem in schema_errors(f"{kind[0].upper()}{kind[1:]}Event", document[kind])]
+    if events.timestamp_ns(document) is None:
+        problems.append(f"timestamp: {document.get('timestamp')!r} is not an RFC 3339 date-time")
+    return problems or schema_errors("Event", document)
+
+
 @check("events.stream.messages-match-spec", endpoint=Endpoint.EVENTS_STREAM, level=Level.MUST, phase=Phase.LAST,
        clause="responses '101' content: application/json: schema: items: $ref: '#/components/schemas/Event'; "
               "\"MUST validate against the API spec\"",
@@ -127,14 +139,15 @@ def messages_match_spec(ctx: Context) -> None:
         if message.parse_error:
             problems.append(f"[{message.check_id}] {message.parse_error}: {message.excerpt()}")
             continue
-        errors = schema_errors("Event", message.document)
-        if errors:
-            problems.append(f"[{message.check_id}] {'; '.join(errors[:3])}: {message.excerpt()}")
+        if schema_errors("Event", message.document):
+            problems.append(f"[{message.check_id}] {'; '.join(_event_problems(message.document)[:3])}: "
+                            f"{message.excerpt()}")
     _report(problems, "messages are not valid Events")
 
 
 @check("events.stream.fields-complete", endpoint=Endpoint.EVENTS_STREAM, level=Level.SHOULD, phase=Phase.LAST,
-       clause="components/schemas: the properties of each event type (e.g. OpStartedEvent: rootOpId, opId, pkgRef)",
+       clause="components/schemas, e.g. \"OpStartedEvent: properties: rootOpId, opId, pkgRef\" (each event type "
+              "lists the properties it carries)",
        title="events carry the fields the seed lists for their type")
 def fields_complete(ctx: Context) -> None:
     problems = []
@@ -247,7 +260,8 @@ def op_erred_before_failed(ctx: Context) -> None:
 
 
 @check("events.stream.calls-ended-after-children", endpoint=Endpoint.EVENTS_STREAM, level=Level.SHOULD,
-       clause=Clause("ParallelCallEndedEvent, SerialCallEndedEvent", "SEMANTICS §7: a call ends after its children"),
+       clause=Clause("Event oneOf: 'parallelCallEnded': ParallelCallEndedEvent, 'serialCallEnded': "
+                     "SerialCallEndedEvent", "SEMANTICS §7: a call ends after its children"),
        title="parallelCallEnded and serialCallEnded follow their children's events")
 def calls_ended_after_children(ctx: Context) -> None:
     run = ctx.scenario(ordering_run)

@@ -20,6 +20,10 @@ from ..transport import EventStream, Exchange
 CLAUSE = ("responses '400': \"Bad Request\"; '500': \"Internal Server Error\" is the node's own failure "
           "(RFC 7231 §6.6.1), never the answer to a malformed request")
 SHOWN = 5
+# Seconds a fuzzing request may take, and how many unanswered ones end the fuzzing (a hung node would
+# otherwise cost examples x timeout).
+REQUEST_TIMEOUT = 5.0
+MAX_UNANSWERED = 3
 HEADER_TEXT = string.ascii_letters + string.digits + string.punctuation + " "
 WEBSOCKET_HANDSHAKE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
@@ -34,19 +38,22 @@ def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Ex
     except ImportError:
         raise CheckDisabled("negative fuzzing needs hypothesis: pip install 'pytest-opspec[conformance]'") from None
     failures: list[str] = []
-    sent = 0
+    sent = unanswered = 0
 
     @settings(max_examples=ctx.config.fuzz_examples, derandomize=True, database=None, deadline=None,
               phases=(Stage.explicit, Stage.generate), suppress_health_check=list(HealthCheck),
               verbosity=Verbosity.quiet)
     @given(strategy(strategies))
     def probe(case: Any) -> None:
-        nonlocal sent
+        nonlocal sent, unanswered
+        if unanswered >= MAX_UNANSWERED:
+            return  # the node stopped answering: the remaining examples would only wait
         sent += 1
         try:
             exchange = send(case)
         except CheckFailed as failure:
             failures.append(f"{case!r}: {failure}")
+            unanswered += "did not answer" in str(failure)
             return
         if exchange.status >= 500:
             failures.append(f"{case!r}: {exchange.describe()} {exchange.excerpt(120)}")
@@ -95,7 +102,8 @@ def _kill_bodies(st: Any) -> Any:
 
 
 def _post(ctx: Context, path: str) -> Callable[[Any], Exchange]:
-    return lambda case: ctx.request("POST", path, template=path, body=case[0], headers=case[1])
+    return lambda case: ctx.request("POST", path, template=path, body=case[0], headers=case[1],
+                                    timeout=min(ctx.config.timeout, REQUEST_TIMEOUT))
 
 
 @check("ops.starts.fuzz-no-5xx", endpoint=Endpoint.OPS_STARTS, level=Level.MUST, phase=Phase.FUZZ, clause=CLAUSE,
@@ -127,7 +135,8 @@ def _queries(st: Any) -> Any:
 def fuzz_events(ctx: Context) -> None:
     def send(query: str) -> Exchange:
         target = f"{EventStream.TEMPLATE}?{query}"
-        exchange = ctx.request("GET", target, template=EventStream.TEMPLATE, headers=WEBSOCKET_HANDSHAKE)
+        exchange = ctx.request("GET", target, template=EventStream.TEMPLATE, headers=WEBSOCKET_HANDSHAKE,
+                               timeout=min(ctx.config.timeout, REQUEST_TIMEOUT))
         if exchange.status not in (101, 400):
             raise CheckFailed(f"{exchange.describe()}: expected 101 or 400")
         return exchange
@@ -154,8 +163,10 @@ def fuzz_contents(ctx: Context) -> None:
         real_ref, ref, path, method, range_header = case
         ref = files_ref if real_ref else ref or "x"
         headers = {"Range": range_header} if range_header else {}
+        timeout = min(ctx.config.timeout, REQUEST_TIMEOUT)
         if not path:
-            return ctx.request("GET", f"/pkgs/{ref}/contents", template=PKG_CONTENTS, headers=headers)
-        return ctx.request(method, f"/pkgs/{ref}/contents/{path}", template=PKG_CONTENT, headers=headers)
+            return ctx.request("GET", f"/pkgs/{ref}/contents", template=PKG_CONTENTS, headers=headers, timeout=timeout)
+        return ctx.request(method, f"/pkgs/{ref}/contents/{path}", template=PKG_CONTENT, headers=headers,
+                           timeout=timeout)
 
     _fuzz(ctx, _content_cases, send)
