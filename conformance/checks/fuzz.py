@@ -29,12 +29,14 @@ WEBSOCKET_HANDSHAKE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-Web
                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
 
 
-def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Exchange]) -> None:
-    """Send ``ctx.config.fuzz_examples`` generated cases; fail listing those answered 5xx or not at all."""
+def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Exchange],
+          explicit: tuple[Any, ...] = ()) -> None:
+    """Send the ``explicit`` cases and ``ctx.config.fuzz_examples`` generated ones; fail listing those
+    answered wrongly or not at all."""
     if ctx.config.fuzz_examples == 0:
         raise CheckDisabled("negative fuzzing is turned off (--fuzz-examples 0)")
     try:
-        from hypothesis import HealthCheck, Phase as Stage, Verbosity, given, settings, strategies
+        from hypothesis import HealthCheck, Phase as Stage, Verbosity, example, given, settings, strategies
     except ImportError:
         raise CheckDisabled("negative fuzzing needs hypothesis: pip install 'pytest-opspec[conformance]'") from None
     failures: list[str] = []
@@ -58,6 +60,8 @@ def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Ex
         if exchange.status >= 500:
             failures.append(f"{case!r}: {exchange.describe()} {exchange.excerpt(120)}")
 
+    for case in explicit:
+        probe = example(case)(probe)
     probe()
     if failures:
         more = f"\n... and {len(failures) - SHOWN} more" if len(failures) > SHOWN else ""
@@ -109,13 +113,23 @@ def _post(ctx: Context, path: str) -> Callable[[Any], Exchange]:
 @check("ops.starts.fuzz-no-5xx", endpoint=Endpoint.OPS_STARTS, level=Level.MUST, phase=Phase.FUZZ, clause=CLAUSE,
        title="malformed start bodies and headers never get a 5xx or a hang")
 def fuzz_starts(ctx: Context) -> None:
-    _fuzz(ctx, _start_bodies, _post(ctx, OPS_STARTS))
+    json_type = {"Content-Type": "application/json"}
+    _fuzz(ctx, _start_bodies, _post(ctx, OPS_STARTS), explicit=(
+        (b"\xff\xfe", json_type), (b"null", json_type), (b"[]", json_type), (b'{"pkg": null}', json_type),
+        (b'{"pkg": {"ref": "\\u0000"}}', json_type), (b'{"pkg": {"ref": "%zz"}}', json_type),
+        (b'{"pkg": {"ref": "github.com/no/such#1.0.0", "pullCreds": {"username": 1}}}', json_type),
+        (b'{"pkg": {"ref": "x"}, "args": {"a": {"dir": null}}}', json_type), (b"{}" * 10000, json_type),
+    ))
 
 
 @check("ops.kills.fuzz-no-5xx", endpoint=Endpoint.OPS_KILLS, level=Level.MUST, phase=Phase.FUZZ, clause=CLAUSE,
        title="malformed kill bodies and headers never get a 5xx or a hang")
 def fuzz_kills(ctx: Context) -> None:
-    _fuzz(ctx, _kill_bodies, _post(ctx, OPS_KILLS))
+    json_type = {"Content-Type": "application/json"}
+    _fuzz(ctx, _kill_bodies, _post(ctx, OPS_KILLS), explicit=(
+        (b"\xff", json_type), (b'{"opId": ""}', json_type), (b'{"opId": "\\u0000"}', json_type),
+        (b'{"opId": ["a"]}', json_type), (b'{"opRunId": 1}', json_type),
+    ))
 
 
 QUERY_TEXT = string.ascii_letters + string.digits + "%&=+,;:.-_~!$'()*/?@"
@@ -141,7 +155,10 @@ def fuzz_events(ctx: Context) -> None:
             raise CheckFailed(f"{exchange.describe()}: expected 101 or 400")
         return exchange
 
-    _fuzz(ctx, _queries, send)
+    _fuzz(ctx, _queries, send, explicit=(
+        "since=", "since=%zz", "since=2024-01-01T00:00:00%2B25:00", "since=9999-12-31T23:59:59.9999999999Z",
+        "since=0001-01-01T00:00:00Z", "roots=", "roots=%00", "roots=,,,", "since&roots", "%",
+    ))
 
 
 SEGMENT_TEXT = string.ascii_letters + string.digits + "./%-_~:@!$&'()*+,;="
@@ -169,4 +186,12 @@ def fuzz_contents(ctx: Context) -> None:
         return ctx.request(method, f"/pkgs/{ref}/contents/{path}", template=PKG_CONTENT, headers=headers,
                            timeout=timeout)
 
-    _fuzz(ctx, _content_cases, send)
+    _fuzz(ctx, _content_cases, send, explicit=(
+        (True, "", "%zz", "GET", None), (True, "", "a%", "HEAD", None), (True, "", "%00", "GET", None),
+        (True, "", "..", "GET", None), (True, "", "%2e%2e", "HEAD", None), (True, "", "%2F", "GET", None),
+        (True, "", "data", "GET", None), (True, "", "%2Fdata%2Fblob.bin", "GET", "bytes=0-0,-1,5-"),
+        (True, "", "%2Fdata%2Fblob.bin", "GET", "bytes=99999999999999999999-"),
+        (False, "%zz", "op.yml", "GET", None), (False, "%zz", "", "GET", None),
+        (False, "https:%2F%2Fexample.com", "op.yml", "GET", None),
+        (False, "github.com%2Fa%2Fb%231.0.0", "", "GET", None),
+    ))
