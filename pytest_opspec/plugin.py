@@ -21,6 +21,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.conformance_requested(config):
         from conformance.pytest_plugin import ConformancePlugin, build_config
 
+        if config.getoption("numprocesses", None):
+            raise pytest.UsageError("--opspec-conformance: the checks share one node and one session; run them "
+                                    "without -n (pytest-xdist)")
+
         config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_raw(config))),
                                       "opspec-conformance")
         # Asked for on its own, the suite is the whole run (not the default testpaths besides).

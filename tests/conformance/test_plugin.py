@@ -100,3 +100,9 @@ def test_the_suite_runs_beside_ordinary_tests_only_when_they_are_named(pytester:
     assert [item.nodeid for item in items] == ["test_ordinary.py::test_ordinary", "conformance::liveness.ok[MUST]"]
     items, _ = pytester.inline_genitems()
     assert [item.nodeid for item in items] == ["test_ordinary.py::test_ordinary"]
+
+
+def test_xdist_is_refused(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--opspec-conformance", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--opspec-conformance: the checks share one node and one session*"])
