@@ -56,7 +56,7 @@ def _read_roots(ctx: Context, query: str, roots: Iterable[str]) -> list[Message]
                 waiting.discard(root)
             return not waiting
 
-        return stream.read_until(done, f"opEnded of {', '.join(sorted(waiting))} on ?{query}")
+        return stream.read_until(done, f"opEnded of {', '.join(sorted(waiting))}")
 
 
 def _differences(expected: list[Message], got: list[Message]) -> list[str]:
@@ -338,6 +338,20 @@ def since_offset(ctx: Context) -> None:
     moment = datetime.fromtimestamp(seconds, tz=zone).strftime("%Y-%m-%dT%H:%M:%S")
     text = f"{moment}.{nanos:09d}+02:00"
     _report(_since_case(ctx, text, value), "filtering problems")
+
+
+@check("events.stream.since-extremes", endpoint=Endpoint.EVENTS_STREAM, level=Level.MUST,
+       clause=f"{SINCE} (RFC 3339: years 0001 to 9999)",
+       title="a since at the first or the last RFC 3339 instant is a valid filter (everything, or nothing yet)")
+def since_extremes(ctx: Context) -> None:
+    run = ctx.scenario(quick_run).run
+    first = urlencode({"since": "0001-01-01T00:00:00Z", "roots": run.op_id})
+    problems = [f"?{first}: {problem}" for problem in _differences(run.events, events.of_root(
+        _read_roots(ctx, first, [run.op_id]), run.op_id))]
+    last = urlencode({"since": "9999-12-31T23:59:59.999999999Z", "roots": run.op_id})
+    with ctx.open_stream(last) as stream:
+        problems += [f"?{last}: an event before the instant: {events.describe(m)}" for m in stream.read_for(0.3)]
+    _report(problems, "filtering problems")
 
 
 @check("events.stream.replay-then-live", endpoint=Endpoint.EVENTS_STREAM, level=Level.MUST, clause=SINCE,

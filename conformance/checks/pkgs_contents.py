@@ -95,7 +95,7 @@ def get_file(ctx: Context) -> None:
 def _head(ctx: Context, headers: dict[str, str] | None = None) -> Exchange:
     exchange = ctx.content(_files_ref(ctx), BLOB_PATH, method="HEAD", headers=headers)
     if exchange.status in UNSUPPORTED:
-        raise CheckSkipped(f"{exchange.describe()}: the node does not support HEAD")
+        raise CheckSkipped(f"the node answers HEAD with {exchange.status}: it does not support HEAD")
     return exchange
 
 

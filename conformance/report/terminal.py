@@ -15,10 +15,12 @@ LABELS = {Outcome.PASS: "PASS", Outcome.SKIP: "SKIP", Outcome.DISABLED: "DISABLE
 
 
 def render_result(result: CheckResult) -> str:
+    """One line: outcome, check, duration; why, for a skipped or disabled check."""
     line = f"{LABELS[result.outcome]:<9}{result.check.id} [{result.check.level.value}]"
+    line = f"{line:<64} {result.duration:6.2f}s"
     if result.outcome in (Outcome.SKIP, Outcome.DISABLED):
-        line += f": {result.message}"
-    return f"{line:<72} {result.duration:6.2f}s" if result.outcome is not Outcome.DISABLED else line
+        line += f"  {result.message}"
+    return line
 
 
 def render_header(run: SuiteRun) -> str:

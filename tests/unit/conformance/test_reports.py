@@ -15,6 +15,7 @@ from conformance.registry import REGISTRY, Level, all_checks
 from conformance.report import render_summary, write_reports
 from conformance.report.html import render_html
 from conformance.report.result import to_json
+from conformance.report.terminal import render_result
 from conformance.runner import CheckResult, Outcome, SuiteRun
 
 OUTCOMES = {
@@ -105,3 +106,10 @@ def test_the_html_report_is_self_contained(tmp_path: Path) -> None:
 @pytest.mark.parametrize("outcome", list(Outcome))
 def test_the_html_report_shows_every_outcome(tmp_path: Path, outcome: Outcome) -> None:
     assert f'class="badge {outcome.value}"' in render_html(made_up_run(tmp_path))
+
+
+def test_a_progress_line_per_check_says_why_it_skipped(tmp_path: Path) -> None:
+    lines = {result.check.id: render_result(result) for result in made_up_run(tmp_path).results}
+    assert lines["liveness.ok"] == "PASS     liveness.ok [MUST]".ljust(64) + "   0.01s"
+    assert lines["pkgs.contents.head-file"] == "SKIP     pkgs.contents.head-file [SHOULD]".ljust(64) + \
+        "   0.01s  the node does not support HEAD"
