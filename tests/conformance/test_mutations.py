@@ -244,6 +244,20 @@ def filters_ignored(keep_since: bool, keep_roots: bool, reject_bad_since: bool =
     return mutate
 
 
+def since_years_limited(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A since outside the years 1678-2262 (64-bit ns) refused, though RFC 3339 allows 0001-9999."""
+    parse = events_stream.parse_filters
+
+    def limited(raw_query: str) -> tuple[int | None, frozenset[str]]:
+        since_ns, roots = parse(raw_query)
+        if since_ns is not None and not -(2**63) < since_ns < 2**63 - 1:
+            raise ApiError(400, Code.INVALID_SINCE, "since: out of range")
+        return since_ns, roots
+
+    monkeypatch.setattr(events_stream, "parse_filters", limited)
+    return {}
+
+
 def listing_with_go_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The reference's listing keys: Path, Size, Mode (SEMANTICS §9)."""
     list_contents = pkgs_contents.list_contents
@@ -341,6 +355,8 @@ VARIANTS = {
         "events.stream.since-filter", "events.stream.since-offset"})),
     "bad-since-accepted": Variant(filters_ignored(True, True, reject_bad_since=False), "events.stream.*",
                                   frozenset({"events.stream.bad-since"})),
+    "since-years-limited": Variant(since_years_limited, "events.stream.*", frozenset({
+        "events.stream.since-extremes"})),
     "listing-with-go-keys": Variant(listing_with_go_keys, "pkgs.contents.*", frozenset({"pkgs.contents.list"})),
     "listing-modes-without-type-bits": Variant(listing_modes_without_type_bits, "pkgs.contents.*", frozenset({
         "pkgs.contents.list-modes"})),
