@@ -352,7 +352,7 @@ VARIANTS = {
     "roots-ignored": Variant(filters_ignored(keep_since=True, keep_roots=False), "events.stream.*", frozenset({
         "events.stream.roots-filter"})),
     "since-ignored": Variant(filters_ignored(keep_since=False, keep_roots=True), "events.stream.*", frozenset({
-        "events.stream.since-filter", "events.stream.since-offset"})),
+        "events.stream.since-filter", "events.stream.since-offset", "events.stream.since-extremes"})),
     "bad-since-accepted": Variant(filters_ignored(True, True, reject_bad_since=False), "events.stream.*",
                                   frozenset({"events.stream.bad-since"})),
     "since-years-limited": Variant(since_years_limited, "events.stream.*", frozenset({
