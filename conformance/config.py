@@ -132,8 +132,8 @@ OPTIONS: tuple[Option, ...] = (
            _seconds, "SECONDS"),
     Option("select", "--select", "run only the checks whose id matches PATTERN (fnmatch, e.g. 'pkgs.*'; "
            "repeatable)", _text, "PATTERN", multiple=True),
-    Option("disable", "--disable", "turn off the checks whose id matches PATTERN (reported as Disabled; "
-           "repeatable)", _text, "CHECK_ID", multiple=True),
+    Option("disable", "--disable", "turn off check CHECK_ID, or the checks an fnmatch pattern matches (reported "
+           "as Disabled; repeatable)", _text, "CHECK_ID", multiple=True),
     Option("fail_on", "--fail-on", "the lowest level whose failures make the exit status non-zero: must "
            "(default), should or may; errors always do", _level, "LEVEL"),
     Option("fuzz_examples", "--fuzz-examples", "requests per negative-fuzzing check (default 50; 0 disables "
