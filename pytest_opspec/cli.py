@@ -336,6 +336,26 @@ def node(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- conformance --------------------------------------------------------------------------------
+
+def _configure_conformance(parser: argparse.ArgumentParser) -> None:
+    from conformance.cli import configure
+
+    configure(parser)
+
+
+@command("conformance", "check a node against the opspec node API, with a report (default: the bundled node)",
+         _configure_conformance)
+def conformance(args: argparse.Namespace) -> int:
+    from conformance.cli import run as run_conformance
+    from conformance.config import ConfigError
+
+    try:
+        return run_conformance(args)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+
+
 # -- entry point --------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:

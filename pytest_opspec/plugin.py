@@ -1,4 +1,5 @@
-"""pytest hooks of pytest-opspec; the logic lives in settings.py, collect.py, scenario_items.py and fixtures.py."""
+"""pytest hooks of pytest-opspec; the logic lives in settings.py, collect.py, scenario_items.py, fixtures.py
+and conformance/pytest_plugin.py."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is None:
         termination.install(config)
     roots = loaded.paths
+    if settings.conformance_requested(config):
+        from conformance.pytest_plugin import ConformancePlugin, build_config
+
+        if config.getoption("numprocesses", None):
+            raise pytest.UsageError("--opspec-conformance: the checks share one node and one session; run them "
+                                    "without -n (pytest-xdist)")
+        config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_raw(config))),
+                                      "opspec-conformance")
+        # Asked for on its own, the suite is the whole run (not the default testpaths besides).
+        if not roots and config.args_source is not pytest.Config.ArgsSource.ARGS:
+            config.args = []
     if not roots:
         return
     try:

@@ -3,7 +3,8 @@
 One table (SETTINGS) says where each setting comes from and what type it has; ``add_options``
 registers them all with pytest, ``resolve`` applies the precedence and parses the value, and
 ``load`` gives every setting at once as a typed ``PluginSettings``. A value that does not parse is
-a ``pytest.UsageError`` naming where it came from.
+a ``pytest.UsageError`` naming where it came from. The conformance suite's settings are derived from
+its own option table (conformance/config.py), which `opspec conformance` shares.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
+
+from conformance.config import OPTIONS as CONFORMANCE_OPTIONS
 
 from .runtime.base import ImageMapError, PullPolicy, parse_image_map
 
@@ -35,6 +38,8 @@ class Kind(StrEnum):
     IMAGE_MAP = "image-map"  # REF=LOCAL entries: the flag repeats, env and ini separate with commas
     CHOICE = "choice"
     URL = "url"  # http(s)://HOST[:PORT][/PATH]
+    OPTIONAL_TEXT = "optional-text"  # the flag alone switches something on; its value is optional
+    LIST = "list"  # the flag repeats; env separates with commas, ini with lines
 
 
 @dataclass(frozen=True)
@@ -86,9 +91,21 @@ KEEP_CONTAINERS = Setting(
     help="leave finished containers in place for debugging (the next session's start-up sweep removes them)",
 )
 
-SETTINGS: tuple[Setting, ...] = (OPSPEC_PATHS, NODE_URL, IMAGE_MAP, PULL, TIMEOUT, KEEP_CONTAINERS)
+# One per conformance option; `--opspec-conformance [URL]` switches the suite on.
+CONFORMANCE: dict[str, Setting] = {
+    option.name: Setting(
+        flag=option.pytest_flag, dest=option.ini, env=option.env, ini=option.ini, metavar=option.metavar,
+        kind=Kind.OPTIONAL_TEXT if not option.flag else Kind.LIST if option.multiple else Kind.TEXT,
+        help=("run the node conformance suite as tests against the node at URL; " if not option.flag
+              else "conformance suite: ") + option.help,
+    )
+    for option in CONFORMANCE_OPTIONS
+}
 
-_INI_TYPES = {Kind.PATHS: "paths", Kind.IMAGE_MAP: "linelist", Kind.FLAG: "bool"}
+SETTINGS: tuple[Setting, ...] = (OPSPEC_PATHS, NODE_URL, IMAGE_MAP, PULL, TIMEOUT, KEEP_CONTAINERS,
+                                 *CONFORMANCE.values())
+
+_INI_TYPES = {Kind.PATHS: "paths", Kind.IMAGE_MAP: "linelist", Kind.LIST: "linelist", Kind.FLAG: "bool"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -101,8 +118,11 @@ def add_options(parser: pytest.Parser) -> None:
         if setting.kind is Kind.PATHS:
             group.addoption(setting.flag, dest=setting.dest, action="extend", nargs="+", metavar=setting.metavar,
                             default=None, help=help_text)
-        elif setting.kind is Kind.IMAGE_MAP:
+        elif setting.kind in (Kind.IMAGE_MAP, Kind.LIST):
             group.addoption(setting.flag, dest=setting.dest, action="append", metavar=setting.metavar,
+                            default=None, help=help_text)
+        elif setting.kind is Kind.OPTIONAL_TEXT:
+            group.addoption(setting.flag, dest=setting.dest, nargs="?", const="", metavar=setting.metavar,
                             default=None, help=help_text)
         elif setting.kind is Kind.FLAG:
             group.addoption(setting.flag, dest=setting.dest, action="store_true", default=None, help=help_text)
@@ -117,7 +137,7 @@ def resolve(config: pytest.Config, setting: Setting) -> tuple[Any, Source]:
     """The setting's parsed value and where it came from: CLI flag > env var > ini > default."""
     raw, source = _raw(config, setting)
     if source is Source.DEFAULT:
-        return ([] if setting.kind is Kind.PATHS else {} if setting.kind is Kind.IMAGE_MAP
+        return ([] if setting.kind in (Kind.PATHS, Kind.LIST) else {} if setting.kind is Kind.IMAGE_MAP
                 else setting.default), source
     try:
         return _parse(setting, raw, source), source
@@ -127,7 +147,7 @@ def resolve(config: pytest.Config, setting: Setting) -> tuple[Any, Source]:
 
 def _raw(config: pytest.Config, setting: Setting) -> tuple[Any, Source]:
     value = config.getoption(setting.dest)
-    if value not in (None, []):
+    if value not in (None, [], ""):  # an optional-valued flag given alone does not set the value
         return value, Source.CLI
     env = os.environ.get(setting.env)
     if env is not None and env.strip():
@@ -144,6 +164,10 @@ def _parse(setting: Setting, raw: Any, source: Source) -> Any:
         if source is Source.ENV:
             return [Path(item) for item in raw.split(os.pathsep) if item]
         return [Path(item) for item in raw]  # ini paths are already relative to the ini file
+    if kind is Kind.LIST:
+        if source is Source.ENV:
+            return [item.strip() for item in raw.split(",") if item.strip()]
+        return [str(item) for item in raw]
     if kind is Kind.IMAGE_MAP:
         try:
             return parse_image_map(raw)
@@ -195,3 +219,18 @@ def load(config: pytest.Config) -> PluginSettings:
         image_map=resolve(config, IMAGE_MAP)[0], pull=PullPolicy(resolve(config, PULL)[0]),
         timeout=resolve(config, TIMEOUT)[0], keep_containers=resolve(config, KEEP_CONTAINERS)[0],
     )
+
+
+def conformance_requested(config: pytest.Config) -> bool:
+    """``--opspec-conformance`` was given (with or without a URL)."""
+    return config.getoption(CONFORMANCE["url"].dest) is not None
+
+
+def conformance_raw(config: pytest.Config) -> dict[str, tuple[Any, str]]:
+    """The conformance options that were set, as ``{name: (raw value, where)}`` for conformance.Config."""
+    raw = {}
+    for name, setting in CONFORMANCE.items():
+        value, source = resolve(config, setting)
+        if source is not Source.DEFAULT:
+            raw[name] = (value, setting.named(source))
+    return raw

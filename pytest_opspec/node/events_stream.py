@@ -51,6 +51,8 @@ def parse_filters(raw_query: str) -> tuple[int | None, frozenset[str]]:
             since_ns = parse_timestamp(since.replace(" ", "+"))
         except ValueError as error:
             raise ApiError(400, Code.INVALID_SINCE, f"since: {error}") from None
+        # Stored timestamps are 64-bit ns (years 1678 to 2262); RFC 3339 goes from 0001 to 9999.
+        since_ns = min(max(since_ns, -(2**63)), 2**63 - 1)
     roots = frozenset(root.strip() for value in query.get("roots", []) for root in value.split(",") if root.strip())
     return since_ns, roots
 
@@ -91,6 +93,10 @@ class EventSession:
                 self.subscription = await self.node.broker.subscribe(since_ns, roots, on_slow=self._on_slow)
             except BrokerClosedError:
                 await self.close(CLOSE_GOING_AWAY, "the node is shutting down")
+                return
+            except Exception:  # after the upgrade no error response can be sent: close, or the client waits
+                log.exception("subscribing an event stream failed")
+                await self.close(CLOSE_INTERNAL_ERROR, "internal error; see the node's log")
                 return
             self._sender = asyncio.create_task(self._send(self.subscription, transport))
             self._reader = asyncio.create_task(self._read())

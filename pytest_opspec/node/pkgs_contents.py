@@ -83,15 +83,22 @@ def _read_error(error: OSError, what: str) -> ApiError:
 
 
 async def get_content(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
-    package = await _package(request, params["ref"])
-    path = _decode(params["path"], "content path", Code.INVALID_PATH)
+    try:
+        package = await _package(request, params["ref"])
+        path = _decode(params["path"], "content path", Code.INVALID_PATH)
+    except ApiError as error:
+        # The seed lists no 400 for content (unlike the listing): a ref or path the node cannot read
+        # names no content it has.
+        if error.status == 400:
+            raise ApiError(404, error.code, error.message) from None
+        raise
     loop = asyncio.get_running_loop()
     try:
         target = await loop.run_in_executor(None, content_file, package.dir, path)
         handle = await loop.run_in_executor(None, open, target, "rb")
     except ContentPathError as error:
         status, code = {
-            ContentPathError.INVALID: (400, Code.INVALID_PATH),
+            ContentPathError.INVALID: (404, Code.INVALID_PATH),
             ContentPathError.OUTSIDE: (403, Code.PATH_OUTSIDE_PKG),
             ContentPathError.MISSING: (404, Code.CONTENT_NOT_FOUND),
             ContentPathError.NOT_A_FILE: (404, Code.NOT_A_FILE),

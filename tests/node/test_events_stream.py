@@ -129,6 +129,21 @@ def test_a_request_that_is_not_a_websocket_is_a_400(node: BackgroundNode) -> Non
     assert raw_request(node.url, "POST", "/events/stream").status == 405
 
 
+def test_a_failure_after_the_upgrade_closes_the_stream_with_1011(node_factory: NodeFactory,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    running = node_factory()
+
+    async def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store is broken")
+
+    monkeypatch.setattr(running.node.broker, "subscribe", failing)
+    with ws_connect(running.url) as connection:
+        with pytest.raises(ConnectionClosed) as closed:
+            connection.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1011, "internal error; see the node's log")
+
+
 def test_pings_are_answered_and_a_client_close_ends_the_session(node: BackgroundNode) -> None:
     sessions = node.node.sessions
     before = len(sessions)

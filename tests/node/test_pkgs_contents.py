@@ -103,11 +103,25 @@ def test_listing_a_dir_that_is_not_a_package_or_a_file_is_404(node: BackgroundNo
         assert (response.status, response.json()["code"]) == (404, "PKG_NOT_FOUND")
 
 
-def test_a_malformed_escape_is_400(node: BackgroundNode, pkg: Path) -> None:
+def test_a_malformed_escape_is_400_for_a_listing_and_404_for_content(node: BackgroundNode, pkg: Path) -> None:
     response = raw_request(node.url, "GET", "/pkgs/%2Ftmp%zz/contents")
     assert (response.status, response.json()["code"]) == (400, "INVALID_PKG_REF")
-    response = raw_request(node.url, "GET", f"/pkgs/{enc(str(pkg))}/contents/a%zz")
-    assert (response.status, response.json()["code"]) == (400, "INVALID_PATH")
+    # the seed lists no 400 for content: what cannot be read is not found
+    for method in ("GET", "HEAD"):
+        response = raw_request(node.url, method, f"/pkgs/{enc(str(pkg))}/contents/a%zz")
+        assert response.status == 404
+    assert raw_request(node.url, "GET", f"/pkgs/{enc(str(pkg))}/contents/a%zz").json()["code"] == "INVALID_PATH"
+    response = raw_request(node.url, "GET", "/pkgs/%2Ftmp%zz/contents/op.yml")
+    assert (response.status, response.json()["code"]) == (404, "INVALID_PKG_REF")
+
+
+@pytest.mark.parametrize(("ref", "code"), [
+    ("github.com/opspec-pkgs/git.clone#1.0.0", "REMOTE_PKG_UNSUPPORTED"),
+    ("https://example.com/pkg", "INVALID_PKG_REF"),
+])
+def test_content_of_refs_the_node_does_not_resolve_is_404(node: BackgroundNode, ref: str, code: str) -> None:
+    response = raw_request(node.url, "GET", f"/pkgs/{enc(ref)}/contents/op.yml")
+    assert (response.status, response.json()["code"]) == (404, code)
 
 
 @pytest.mark.parametrize(("error", "status", "code"), [

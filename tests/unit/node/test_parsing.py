@@ -21,6 +21,8 @@ from pytest_opspec.node.routes import Router, registry
     ("since=1970-01-01T01:00:01+01:00", 1_000_000_000, set()),
     ("since=1970-01-01T01:00:01%2B01:00", 1_000_000_000, set()),
     ("since=1969-12-31T23:00:01-01:00", 1_000_000_000, set()),
+    ("since=0001-01-01T00:00:00Z", -(2**63), set()),  # beyond 64-bit ns: the bound (all stored events)
+    ("since=9999-12-31T23:59:59.999999999Z", 2**63 - 1, set()),
     ("roots=a,b&roots=c", None, {"a", "b", "c"}),
     ("roots=a%2Cb", None, {"a", "b"}),
     ("roots=,a,,", None, {"a"}),

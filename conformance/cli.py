@@ -1,0 +1,73 @@
+"""`opspec conformance [URL]`: the suite from the command line (registered in pytest_opspec/cli.py).
+
+Exit status: 0 when no check at or above ``--fail-on`` (default MUST) failed and the suite had no
+error, 1 otherwise; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+from .config import OPTIONS, Config, raw_from_env
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    for option in OPTIONS:
+        help_text = f"{option.help} (env {option.env})"
+        if not option.flag:
+            parser.add_argument(option.name, nargs="?", metavar=option.metavar, help=help_text)
+        elif option.multiple:
+            parser.add_argument(option.flag, dest=option.name, action="append", metavar=option.metavar,
+                                help=help_text)
+        else:
+            parser.add_argument(option.flag, dest=option.name, metavar=option.metavar, help=help_text)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary, not a line per check")
+    parser.add_argument("--list", action="store_true", help="list the profile's checks (id, level, clause) and exit")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Flags win over ``OPSPEC_CONFORMANCE_*`` env vars; raises ConfigError naming the bad one."""
+    raw: dict[str, tuple[Any, str]] = raw_from_env()
+    for option in OPTIONS:
+        value = getattr(args, option.name, None)
+        if value not in (None, []):
+            raw[option.name] = (value, option.flag or option.metavar)
+    return Config.from_raw(raw)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .config import redact_url
+    from .report import render_summary, write_reports
+    from .report.terminal import render_result
+    from .runner import Suite, selected_checks
+
+    config = config_from_args(args)
+    if args.list:
+        for check, disabled in selected_checks(config):
+            print(f"{check.id} [{check.level.value}]{' (disabled)' if disabled else ''}\n"
+                  f"  {check.title}\n  clause: {check.clause}")
+        return 0
+    suite = Suite(config)
+    target = redact_url(config.url) if config.url else "the bundled node"
+    print(f"opspec conformance: checking {target} against the node API {config.profile}", flush=True)
+
+    def on_result(result: Any) -> None:
+        if not args.quiet:
+            print(render_result(result), flush=True)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        result = suite.run(on_result)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("\n" + render_summary(result))
+    for path in write_reports(result):
+        print(f"wrote {path}", file=sys.stderr)
+    return result.exit_status
+

@@ -1,0 +1,31 @@
+"""API profiles: which checks, against which rendering of the node API, make up a version's suite.
+
+A check lists the profiles it belongs to (``@check(..., profiles=("0.1.5",))``); a later API version
+gets its own entry here, its own rendering in schemas/, and adds or re-tags checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .registry import Check
+
+
+@dataclass(frozen=True)
+class Profile:
+    version: str
+    api_document: str  # our OpenAPI rendering of that version's node API, in schemas/
+    title: str
+
+    def checks(self) -> list[Check]:
+        from .registry import all_checks
+
+        return [check for check in all_checks() if self.version in check.profiles]
+
+
+PROFILES: dict[str, Profile] = {
+    "0.1.5": Profile("0.1.5", "node-api.openapi.yaml", "opspec 0.1.5 node API"),
+}
+DEFAULT_PROFILE = "0.1.5"

@@ -1,0 +1,59 @@
+"""Conformance suite tests: the suite run in-process against bundled nodes (real engine), some of them
+deliberately broken."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from conformance.config import Config
+from conformance.runner import Outcome, Suite, SuiteRun
+from pytest_opspec.node import BackgroundNode, Node, NodeSettings
+from pytest_opspec.runtime.base import LABEL_OWNER
+from pytest_opspec.runtime.docker import DockerRuntime
+
+from ..support import TEST_IMAGE
+
+NodeStarter = Callable[..., BackgroundNode]
+
+
+def assert_no_resources(owner: str) -> None:
+    runtime = DockerRuntime()
+    try:
+        assert runtime.list_labelled({LABEL_OWNER: owner}) == ([], []), "containers/networks left behind"
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def start_node(tmp_path: Path) -> Iterator[NodeStarter]:
+    """start_node(runtime=None, **settings) -> a running BackgroundNode, stopped (and checked for
+    leftovers) at the end of the test."""
+    started: list[BackgroundNode] = []
+
+    def start(runtime: Any = None, **settings: Any) -> BackgroundNode:
+        node = Node(NodeSettings(data_dir=tmp_path / f"node-{len(started)}", **settings), runtime=runtime)
+        started.append(BackgroundNode(node).start())
+        return started[-1]
+
+    yield start
+    for node in started:
+        node.stop()
+    for node in started:
+        assert_no_resources(node.node.executor.owner)
+
+
+def run_suite(url: str | None, *select: str, **config: Any) -> SuiteRun:
+    return Suite(Config(url=url, select=select, image=TEST_IMAGE, **config)).run()
+
+
+def outcomes(run: SuiteRun, outcome: Outcome) -> set[str]:
+    return {result.check.id for result in run.results if result.outcome is outcome}
+
+
+def describe(run: SuiteRun) -> str:
+    """Every check that did not pass, with its message (for assertion messages)."""
+    return "\n".join(f"{r.outcome.value} {r.check.id}: {r.message}" for r in run.results
+                     if r.outcome is not Outcome.PASS) or "(all passed)"
