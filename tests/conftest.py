@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
-from .support import shared_dir
+from .support import shared_dir, write_package
 
 
 @pytest.fixture(scope="session")
@@ -20,15 +20,16 @@ def shared() -> Path:
 
 
 @pytest.fixture
-def make_pkg(tmp_path: Path):
+def make_pkg(tmp_path: Path) -> Callable[..., Path]:
     """make_pkg(relative_dir, op_yml_text, **extra_files) -> the package directory."""
     def make(relative: str, op_yml: str, **files: str) -> Path:
-        pkg = tmp_path / relative
-        pkg.mkdir(parents=True, exist_ok=True)
-        (pkg / "op.yml").write_text(textwrap.dedent(op_yml).lstrip("\n"), encoding="utf-8")
-        for name, text in files.items():
-            target = pkg / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        return pkg
+        return write_package(tmp_path, relative, op_yml, files)
+    return make
+
+
+@pytest.fixture
+def make_op(tmp_path: Path) -> Callable[..., Path]:
+    """make_op("name", op_yml_text, files={"rel/path": "content"}, parent=None) -> the package directory."""
+    def make(name: str, op_yml: str, files: dict[str, str] | None = None, parent: Path | None = None) -> Path:
+        return write_package(parent or tmp_path, name, op_yml, files)
     return make

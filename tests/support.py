@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
+from typing import Mapping
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -26,3 +28,32 @@ def shared_dir() -> Path | None:
         if (Path(candidate) / "corpus" / "opspec-pkgs" / "INDEX.json").is_file():
             return Path(candidate)
     return None
+
+
+def write_package(root: Path, relative: str, op_yml: str, files: Mapping[str, str] | None = None) -> Path:
+    """Write an op package (its op.yml, dedented, and any other files); return its directory."""
+    pkg = root / relative
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "op.yml").write_text(textwrap.dedent(op_yml).lstrip("\n"), encoding="utf-8")
+    for name, text in (files or {}).items():
+        target = pkg / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return pkg
+
+
+def labelled(labels: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """The names of the containers and networks on the engine that carry all these labels."""
+    from pytest_opspec.runtime.docker import DockerRuntime
+
+    runtime = DockerRuntime()
+    try:
+        return runtime.list_labelled(labels)
+    finally:
+        runtime.close()
+
+
+def assert_no_resources(owner: str) -> None:
+    from pytest_opspec.runtime.base import LABEL_OWNER
+
+    assert labelled({LABEL_OWNER: owner}) == ([], []), "containers/networks left behind"

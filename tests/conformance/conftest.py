@@ -14,17 +14,9 @@ from pytest_opspec.node import BackgroundNode, Node, NodeSettings
 from pytest_opspec.runtime.base import LABEL_OWNER
 from pytest_opspec.runtime.docker import DockerRuntime
 
-from ..support import TEST_IMAGE
+from ..support import TEST_IMAGE, assert_no_resources
 
 NodeStarter = Callable[..., BackgroundNode]
-
-
-def assert_no_resources(owner: str) -> None:
-    runtime = DockerRuntime()
-    try:
-        assert runtime.list_labelled({LABEL_OWNER: owner}) == ([], []), "containers/networks left behind"
-    finally:
-        runtime.close()
 
 
 @pytest.fixture
@@ -42,7 +34,14 @@ def start_node(tmp_path: Path) -> Iterator[NodeStarter]:
     for node in started:
         node.stop()
     for node in started:
-        assert_no_resources(node.node.executor.owner)
+        owner = node.node.executor.owner
+        if node.node.settings.keep_containers:  # left on purpose, as a person debugging would; remove them
+            runtime = DockerRuntime()
+            try:
+                runtime.sweep({LABEL_OWNER: owner})
+            finally:
+                runtime.close()
+        assert_no_resources(owner)
 
 
 def run_suite(url: str | None, *select: str, **config: Any) -> SuiteRun:

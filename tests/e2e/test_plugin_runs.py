@@ -19,7 +19,7 @@ import pytest
 from pytest_opspec.runtime.base import LABEL_HOST, LABEL_OWNER, LABEL_PID
 from pytest_opspec.runtime.docker import DockerRuntime
 
-from .conftest import TEST_IMAGE
+from ..support import TEST_IMAGE, labelled
 
 INI = f"[pytest]\nopspec_image_map = alpine:3.19={TEST_IMAGE}\n"
 SESSION_LABEL = re.compile(rf"containers labelled {re.escape(LABEL_OWNER)}=(\S+)")
@@ -42,14 +42,6 @@ def session_id(result: pytest.RunResult) -> str:
     match = SESSION_LABEL.search(result.stdout.str())
     assert match, "the session header names the session's label"
     return match.group(1)
-
-
-def leftovers(session: str) -> tuple[list[str], list[str]]:
-    runtime = DockerRuntime()
-    try:
-        return runtime.list_labelled({LABEL_OWNER: session})
-    finally:
-        runtime.close()
 
 
 GREET = """
@@ -94,7 +86,7 @@ def test_call_scenarios_check_the_outcome_and_outputs(project: Path, pytester: p
         "  | greeting=hi world",
         "ops/greet/scenarios.yml:9:3: call \"not a failure\": expected the op to fail; it ended SUCCEEDED",
     ])
-    assert leftovers(session_id(result)) == ([], [])
+    assert labelled({LABEL_OWNER: session_id(result)}) == ([], [])
 
 
 def test_a_failure_report_locates_the_failing_call_and_masks_secrets(project: Path, pytester: pytest.Pytester) -> None:
@@ -158,7 +150,7 @@ def test_a_timed_out_op_is_killed_and_is_not_an_expected_failure(project: Path, 
     result.stdout.fnmatch_lines(["ops/slow/scenarios.yml:1:3: call #0: the op did not end within 1 s and was killed "
                                  "(a killed op is neither a success nor an expected failure)",
                                  "op */ops/slow ended KILLED (timed out)"])
-    assert leftovers(session_id(result)) == ([], [])
+    assert labelled({LABEL_OWNER: session_id(result)}) == ([], [])
 
 
 PARALLEL = """
@@ -266,7 +258,7 @@ def test_op_runner_runs_starts_kills_and_cleans_up(project: Path, pytester: pyte
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*test_check_fails_with_a_report*", "op */ops/greet ended FAILED",
                                  "failing call: ops/greet/op.yml:7:3: run.container", "*exit code 1:"])
-    assert leftovers(session_id(result)) == ([], [])
+    assert labelled({LABEL_OWNER: session_id(result)}) == ([], [])
 
 
 WORKER_TEST = """
@@ -303,7 +295,7 @@ def test_two_xdist_workers_share_the_session_and_clean_up(project: Path, pyteste
     result.assert_outcomes(passed=6)
     session = session_id(result)
     assert re.fullmatch(rf"gw[01] {session}", (project / "seen").read_text())
-    assert leftovers(session) == ([], [])
+    assert labelled({LABEL_OWNER: session}) == ([], [])
 
 
 def test_crashed_sessions_are_swept_at_start(project: Path, pytester: pytest.Pytester) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import json
-import textwrap
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
@@ -15,20 +14,10 @@ from websockets.sync.client import ClientConnection, connect
 
 from pytest_opspec.client import NodeClient
 from pytest_opspec.node import BackgroundNode, Node, NodeSettings
-from pytest_opspec.runtime.base import LABEL_OWNER
-from pytest_opspec.runtime.docker import DockerRuntime
 
-from ..support import IMAGE_MAP
+from ..support import IMAGE_MAP, assert_no_resources
 
 NodeFactory = Callable[..., BackgroundNode]
-
-
-def assert_no_resources(owner: str) -> None:
-    runtime = DockerRuntime()
-    try:
-        assert runtime.list_labelled({LABEL_OWNER: owner}) == ([], []), "containers/networks left behind"
-    finally:
-        runtime.close()
 
 
 @pytest.fixture(scope="session")
@@ -59,23 +48,6 @@ def node(node_factory: NodeFactory) -> BackgroundNode:
 def client(node: BackgroundNode) -> Iterator[NodeClient]:
     with NodeClient(node.url, timeout=30) as node_client:
         yield node_client
-
-
-@pytest.fixture
-def make_op(tmp_path: Path) -> Callable[..., Path]:
-    """Write an op package: ``make_op("name", op_yml_text, files={"rel/path": "content"})``."""
-
-    def make(name: str, op_yml: str, files: dict[str, str] | None = None) -> Path:
-        pkg = tmp_path / name
-        pkg.mkdir(parents=True, exist_ok=True)
-        (pkg / "op.yml").write_text(textwrap.dedent(op_yml).lstrip())
-        for relative, content in (files or {}).items():
-            path = pkg / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-        return pkg
-
-    return make
 
 
 @pytest.fixture
