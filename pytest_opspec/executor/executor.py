@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import shutil
 import tempfile
@@ -63,7 +64,8 @@ class Executor:
 
     ``data_dir`` holds scratch files of runs (a private temporary directory when not given). Every
     container and network is labelled with this executor's owner id; ``close`` kills what still runs,
-    waits, and removes all of it.
+    waits, and removes all of it. With ``retain_ended``, only that many ended root ops are remembered
+    (with their scratch files: file and dir outputs); older ones are released as new ones end.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Executor:
         image_map: Mapping[str, str] | None = None,
         pull_policy: PullPolicy | str = PullPolicy.MISSING,
         keep_containers: bool = False,
+        retain_ended: int | None = None,
     ) -> None:
         self._owns_runtime = runtime is None
         if runtime is None:
@@ -97,6 +100,9 @@ class Executor:
         self._lock = threading.Lock()
         self._closed = False
         self._network_cleanups: list[threading.Thread] = []
+        # A long-lived owner (a node) keeps only the latest ended roots (and their scratch files).
+        self._retain_ended = retain_ended
+        self._ended: collections.deque[str] = collections.deque()
 
     # -- starting -----------------------------------------------------------------------------
 
@@ -161,7 +167,17 @@ class Executor:
         finally:
             if run.network:
                 self._remove_network_later(run.network)
+            self._forget_old_roots(root.id)
             root.done.set()
+
+    def _forget_old_roots(self, ended_id: str) -> None:
+        if self._retain_ended is None:
+            return
+        with self._lock:
+            self._ended.append(ended_id)
+            expired = [self._ended.popleft() for _ in range(max(0, len(self._ended) - self._retain_ended))]
+        for root_op_id in expired:
+            self.release(root_op_id)
 
     def _create_network(self, root_op_id: str) -> str:
         name = f"opspec-{root_op_id}"

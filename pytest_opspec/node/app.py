@@ -66,6 +66,8 @@ class NodeSettings:
     # /liveness: seconds an engine ping's answer is reused, and how long a ping may take
     liveness_ttl: float = 1.0
     engine_timeout: float = 2.0
+    # ended ops whose scratch files (file and dir outputs) are kept; older ones are deleted
+    retain_ops: int = 200
 
 
 class Node:
@@ -90,6 +92,7 @@ class Node:
             self.executor = Executor(
                 runtime, data_dir=scratch, bus=bus, image_map=settings.image_map,
                 pull_policy=settings.pull_policy, tty=settings.tty, keep_containers=settings.keep_containers,
+                retain_ended=settings.retain_ops,
             )
         except BaseException:
             if self.store is not None:

@@ -299,3 +299,22 @@ def test_a_cycle_between_packages_ends_with_an_error(runner: OpRunner, make_op) 
     assert result.outcome is Outcome.FAILED
     assert "nest deeper than 64 levels" in result.error
     assert result.containers == []
+
+
+def test_an_executor_with_retention_keeps_only_the_latest_ended_roots(make_op, tmp_path) -> None:
+    from pytest_opspec.executor import Executor
+
+    from ..support import IMAGE_MAP
+
+    pkg = make_op("out", """
+        name: out
+        outputs: { report: { file: {} } }
+        run:
+          container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'echo x > /r'], files: { /r: $(report) } }
+    """)
+    with Executor(data_dir=tmp_path / "data", image_map=IMAGE_MAP, retain_ended=2) as executor:
+        results = [OpRunner(executor).run(pkg, timeout=60) for _ in range(3)]
+        assert all(r.succeeded for r in results), results[0].summary()
+        assert not results[0].outputs["report"].exists()  # the oldest was released
+        assert all(r.outputs["report"].read_text() == "x\n" for r in results[1:])
+        assert executor.root(results[0].op_id) is None and executor.root(results[2].op_id) is not None
