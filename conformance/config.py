@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pytest_opspec.errors import OpspecError
+from pytest_opspec.parsing import positive_seconds
 
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .registry import Level
@@ -58,16 +59,6 @@ def _engine(text: str) -> str:
     if text in ("auto", "none") or re.match(r"^(unix|tcp|http|https|ssh)://", text):
         return text
     raise ValueError(f"{text!r} is not auto, none or a container engine URL (unix://..., tcp://...)")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise ValueError(f"{text!r}: must be more than 0 seconds")
-    return value
 
 
 def _count(text: str) -> int:
@@ -129,7 +120,7 @@ OPTIONS: tuple[Option, ...] = (
            "when the node runs on this host), none, or an engine URL such as unix:///var/run/docker.sock",
            _engine, "auto|none|URL"),
     Option("timeout", "--timeout", "seconds to wait for any one answer, event or op end (default 30)",
-           _seconds, "SECONDS"),
+           positive_seconds, "SECONDS"),
     Option("select", "--select", "run only the checks whose id matches PATTERN (fnmatch, e.g. 'pkgs.*'; "
            "repeatable)", _text, "PATTERN", multiple=True),
     Option("disable", "--disable", "turn off check CHECK_ID, or the checks an fnmatch pattern matches (reported "

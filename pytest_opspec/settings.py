@@ -20,6 +20,7 @@ import pytest
 
 from conformance.config import OPTIONS as CONFORMANCE_OPTIONS
 
+from .parsing import positive_seconds
 from .runtime.base import ImageMapError, PullPolicy, parse_image_map
 
 
@@ -182,13 +183,7 @@ def _parse(setting: Setting, raw: Any, source: Source) -> Any:
         raise ValueError(f"{raw!r} is not on/off (use 1/0, true/false, yes/no or on/off)")
     text = str(raw).strip()
     if kind is Kind.SECONDS:
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number of seconds") from None
-        if not seconds > 0:
-            raise ValueError(f"{text!r}: the timeout must be more than 0 seconds")
-        return seconds
+        return positive_seconds(text)
     if kind is Kind.URL:
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname:
