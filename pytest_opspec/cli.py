@@ -25,6 +25,7 @@ from .executor.args import document_arg, parse_text_arg
 from .model import Param, load_op
 from .model.render import render_report, summary_line
 from .model.yaml12 import parse_yaml
+from .parsing import positive_seconds
 from .pkgs import resolve
 from .pkgs.discover import find_packages
 from .runtime.base import PullPolicy, parse_image_map
@@ -133,7 +134,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--args-file", metavar="FILE",
                         help="a YAML or JSON file mapping input names to values (plain, or typed as {string: x})")
     _add_container_arguments(parser)
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--timeout", default=None, metavar="SECONDS",
                         help="kill the op after this many seconds (env OPSPEC_TIMEOUT)")
     parser.add_argument("--format", choices=("human", "json"), default="human",
                         help="how to print the outputs at the end (default: human)")
@@ -211,9 +212,9 @@ def run(args: argparse.Namespace) -> int:
     options = _container_options(args)
     timeout_text = _setting(args.timeout, "OPSPEC_TIMEOUT")
     try:
-        timeout = float(timeout_text) if timeout_text is not None else None
-    except ValueError:
-        raise UsageError(f"OPSPEC_TIMEOUT={timeout_text!r} is not a number of seconds") from None
+        timeout = positive_seconds(str(timeout_text)) if timeout_text is not None else None
+    except ValueError as error:
+        raise UsageError(f"{'--timeout' if args.timeout is not None else 'env OPSPEC_TIMEOUT'}: {error}") from None
 
     package = resolve(args.pkg, lookup_dirs=[cwd])
     op = load_op(package.manifest)

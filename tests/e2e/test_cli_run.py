@@ -83,6 +83,9 @@ def test_run_usage_errors_exit_2(make_op) -> None:
     assert opspec("run", str(pkg), "-a", "novalue").returncode == 2
     not_a_number = opspec("run", str(pkg), "-a", "n=abc")
     assert not_a_number.returncode == 1 and "'abc' is not a number" in not_a_number.stderr
+    for bad in ("0", "-5", "soon"):
+        refused = opspec("run", str(pkg), "--timeout", bad)
+        assert refused.returncode == 2 and "--timeout: " in refused.stderr, bad
     missing = opspec("run", "/no/such/pkg")
     assert missing.returncode == 1 and "not found" in missing.stderr and "Traceback" not in missing.stderr
 
