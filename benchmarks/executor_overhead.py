@@ -27,6 +27,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pytest_opspec.backends.runtime import make_runtime  # noqa: E402
 from pytest_opspec.executor import Executor, OpRunner  # noqa: E402
 
 CONTAINER = "{ container: { image: { ref: '%s' }, cmd: ['true'] } }"
@@ -56,7 +57,8 @@ def main() -> int:
     options = parser.parse_args()
     image = options.image
 
-    with tempfile.TemporaryDirectory() as tmp, Executor(data_dir=Path(tmp) / "data") as executor:
+    with tempfile.TemporaryDirectory() as tmp, Executor(make_runtime(), data_dir=Path(tmp) / "data",
+                                                           close_runtime=True) as executor:
         root = Path(tmp)
         one = write_op(root, "one", CONTAINER % image)
         serial = write_op(root, "serial5", "{ serial: [%s] }" % ", ".join([CONTAINER % image] * 5))

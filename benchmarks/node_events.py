@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_opspec.client import NodeClient  # noqa: E402
+from pytest_opspec.node.client import NodeClient  # noqa: E402
 from pytest_opspec.events import format_timestamp  # noqa: E402
 
 MIB = 1024 * 1024

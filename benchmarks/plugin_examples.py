@@ -29,11 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pytest_opspec.backends.runtime import make_runtime  # noqa: E402
 from pytest_opspec.executor import Executor, OpRunner  # noqa: E402
 from pytest_opspec.model import load_op  # noqa: E402
 from pytest_opspec.pkgs.discover import find_packages  # noqa: E402
 from pytest_opspec.runtime.base import parse_image_map  # noqa: E402
-from pytest_opspec.scenarios import Kind, find_scenario_file, load_scenarios, scenario_ids, scope_args  # noqa: E402
+from pytest_opspec.model.scenarios import Kind, find_scenario_file, load_scenarios, scenario_ids, scope_args  # noqa: E402
 
 
 def run_pytest(extra: list[str], junit: Path | None = None) -> float:
@@ -68,7 +69,8 @@ def bare_runs(rounds: int) -> dict[str, float]:
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     image_map = parse_image_map(ini.get("opspec_image_map", []))
     samples: dict[str, list[float]] = defaultdict(list)
-    with tempfile.TemporaryDirectory() as tmp, Executor(data_dir=Path(tmp), image_map=image_map) as executor:
+    with tempfile.TemporaryDirectory() as tmp, Executor(make_runtime(image_map=image_map), data_dir=Path(tmp),
+                                                           close_runtime=True) as executor:
         runner = OpRunner(executor)
         jobs = []
         for package in find_packages([ROOT / "examples"]):

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from .support import shared_dir, write_package
+from tests.support import shared_dir, write_package
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,9 @@
 
 from .executor import Executor, ExecutorClosedError, RootOp, interpret_op
 from .result import CallSite, ContainerRun, RunResult
-from .runner import OpRunner, RunningOp, run_op
+from .runner import OpRunner, RunningOp
 
 __all__ = [
     "CallSite", "ContainerRun", "Executor", "ExecutorClosedError", "OpRunner", "RootOp", "RunResult", "RunningOp",
-    "interpret_op", "run_op",
+    "interpret_op",
 ]

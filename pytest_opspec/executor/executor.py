@@ -17,9 +17,9 @@ from ..events import EventType, Outcome
 from ..events.bus import EventBus
 from ..model import load_op
 from ..pkgs import Package, resolve
-from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, PullPolicy, owner_labels
+from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, owner_labels
 from ..values import Value
-from ..values.binding import bind_inputs
+from .binding import bind_inputs
 from .cancel import CancelReason, CancelScope, Killed
 from .errors import CallFailed
 from .ids import new_root_op_id
@@ -62,7 +62,8 @@ def interpret_op(
 class Executor:
     """Runs root ops. Thread-safe; one per pytest session, node or `opspec run`.
 
-    ``data_dir`` holds scratch files of runs (a private temporary directory when not given). Every
+    It takes a runtime and never builds one (backends/runtime.py has the one factory); with
+    ``close_runtime`` the executor closes it on ``close``. ``data_dir`` holds scratch files of runs (a private temporary directory when not given). Every
     container and network is labelled with this executor's owner id; ``close`` kills what still runs,
     waits, and removes all of it. With ``retain_ended``, only that many ended root ops are remembered
     (with their scratch files: file and dir outputs); older ones are released as new ones end.
@@ -70,23 +71,17 @@ class Executor:
 
     def __init__(
         self,
-        runtime: ContainerRuntime | None = None,
+        runtime: ContainerRuntime,
         *,
         data_dir: str | Path | None = None,
         bus: EventBus | None = None,
         tty: bool = False,
         owner: str | None = None,
-        image_map: Mapping[str, str] | None = None,
-        pull_policy: PullPolicy | str = PullPolicy.MISSING,
         keep_containers: bool = False,
         retain_ended: int | None = None,
+        close_runtime: bool = False,
     ) -> None:
-        self._owns_runtime = runtime is None
-        if runtime is None:
-            from ..runtime.docker import DockerRuntime
-
-            runtime = DockerRuntime(pull_policy=PullPolicy(pull_policy), image_map=image_map,
-                                    keep_containers=keep_containers)
+        self._close_runtime = close_runtime
         self.runtime = runtime
         self.keep_containers = keep_containers
         self.owner = owner or uuid.uuid4().hex
@@ -251,7 +246,7 @@ class Executor:
                 self.runtime.sweep(self.labels)  # anything a crash in a call left behind
             except Exception as error:  # the engine may be gone; nothing more can be done then
                 log.warning("could not sweep containers of %s: %s", self.owner, error)
-        if self._owns_runtime:
+        if self._close_runtime:
             self.runtime.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()

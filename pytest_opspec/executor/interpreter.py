@@ -22,8 +22,8 @@ from ..pkgs import Package, resolve
 from ..runtime.base import LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerRuntime, ContainerSpec
 from ..values import Value, ValueType
 from ..values.coerce import coerce
-from ..values.binding import bind_inputs, default_value
-from ..values.constraints import validate_value
+from .binding import bind_inputs, default_value
+from ..model.constraints import validate_value
 from .cancel import CancelReason, CancelScope, Killed
 from .container import ContainerInterpreter, OutputLines
 from .errors import CallFailed

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..events import Event
-from .args import args_for
+from ..model.args import args_for
 from .executor import Executor
 from .result import CallSite, RunResult
 
@@ -110,19 +109,3 @@ class OpRunner:
         self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None
     ) -> RunResult:
         return self.start(pkg, args).wait(timeout if timeout is not None else self.timeout)
-
-
-def run_op(
-    pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None,
-    cwd: Path | None = None, **executor_options: Any,
-) -> RunResult:
-    """Run one op to its end on the local Docker engine and return its result.
-
-    ``executor_options`` go to Executor (``image_map``, ``pull_policy``, ``tty``...). File and dir outputs
-    stay readable while the result is alive: its scratch directory is removed when it is collected.
-    """
-    scratch = tempfile.TemporaryDirectory(prefix="opspec-run-")
-    with Executor(data_dir=scratch.name, **executor_options) as executor:
-        result = OpRunner(executor, cwd=cwd).run(pkg, args, timeout=timeout)
-    result.scratch = scratch  # keeps the directory (and the outputs in it) alive with the result
-    return result

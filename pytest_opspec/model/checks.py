@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..pkgs.resolve import candidates, find_local, has_scheme, is_remote_ref
 from ..values import ValueType
-from ..values.constraints import constraint_errors
+from .constraints import constraint_errors
 from .load import OP_FILE, load_op
 from .problems import InvalidOpError, Location, Problem, Severity, json_pointer
 from .types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall

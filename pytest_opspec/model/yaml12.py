@@ -174,6 +174,11 @@ class _Builder:
     def syntax_error(self, error: yaml.MarkedYAMLError) -> None:
         mark = error.problem_mark or error.context_mark
         text = error.problem or str(error)
+        if "maximum nesting depth" in text:
+            # libyaml's own limit (1000 levels) can fire while it scans ahead, before our check sees
+            # level 101: it is the same problem, so it gets the same message.
+            self.problem(f"nesting deeper than {MAX_DEPTH} levels", (), _position(mark) if mark else None)
+            return
         if error.context and error.context_mark and error.problem_mark:
             text = f"{text} ({error.context} at line {error.context_mark.line + 1})"
         elif error.context:

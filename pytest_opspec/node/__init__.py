@@ -1,9 +1,7 @@
-"""The opspec node: the node API over HTTP and WebSocket, one module per endpoint."""
+"""The opspec node: the node API over HTTP and WebSocket (aiohttp), one module per endpoint.
 
-from .app import DataDirInUseError, Node, NodeSettings, create_app, default_data_dir
-from .server import DEFAULT_HOST, DEFAULT_PORT, BackgroundNode, ListenError, NodeServer, parse_listen, serve
-
-__all__ = [
-    "DEFAULT_HOST", "DEFAULT_PORT", "BackgroundNode", "DataDirInUseError", "ListenError", "Node", "NodeServer",
-    "NodeSettings", "create_app", "default_data_dir", "parse_listen", "serve",
-]
+core.py holds ``Node`` (the executor, event store and broker behind the API), routing.py the raw-path
+router, app.py the aiohttp application that assembles the endpoint modules, server.py the server and
+its lifecycle, client.py ``NodeClient`` (requests and websockets; no aiohttp). This file imports
+nothing, so using the client never imports the server.
+"""

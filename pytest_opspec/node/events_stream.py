@@ -21,10 +21,10 @@ from ..events.broker import BrokerClosedError, SlowConsumerError, Subscription
 from ..events.store import Record
 from ..events.model import format_timestamp, parse_timestamp
 from .errors import ApiError, Code
-from .routes import Route
+from .routing import Route
 
 if TYPE_CHECKING:
-    from .app import Node
+    from .core import Node
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from aiohttp import web
 
 from ..errors import EngineUnavailableError
 from .errors import ApiError, Code
-from .routes import Route
+from .routing import Route
 
 if TYPE_CHECKING:
-    from .app import Node
+    from .core import Node
 
 
 class LivenessProbe:

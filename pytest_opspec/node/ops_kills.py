@@ -11,10 +11,10 @@ from ..executor import Executor
 from ..runtime.base import LABEL_OWNER, LABEL_ROOT_OP
 from .body import get_field, json_kind, read_json_object
 from .errors import ApiError, Code
-from .routes import Route
+from .routing import Route
 
 if TYPE_CHECKING:
-    from .app import Node
+    from .core import Node
 
 EXAMPLE = '{"opId": "<root op id>"}'
 # Seconds a kill waits for the op to end (an image pull in progress, for one, cannot be interrupted).

@@ -15,10 +15,10 @@ from ..values.value import ValueShapeError
 from .body import get_field, json_kind, read_json_object
 from .errors import ApiError, Code
 from .refs import check_ref, resolution_error
-from .routes import Route
+from .routing import Route
 
 if TYPE_CHECKING:
-    from .app import Node
+    from .core import Node
 
 EXAMPLE = '{"pkg": {"ref": "/abs/path/to/pkg"}, "args": {"name": {"string": "value"}}}'
 _TYPE_KEYS = {t.value.lower(): t.value for t in ValueType}

@@ -26,10 +26,10 @@ from ..pkgs.contents import ContentPathError, content_file, list_contents
 from .errors import ApiError, Code
 from .ranges import RangeNotSatisfiable, parse_range
 from .refs import local_package
-from .routes import Route
+from .routing import Route
 
 if TYPE_CHECKING:
-    from .app import Node
+    from .core import Node
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from typing import Callable
 from aiohttp import web
 
 from ..errors import OpspecError
-from .app import Node, create_app
+from .app import create_app
+from .core import Node
 
 log = logging.getLogger(__name__)
 

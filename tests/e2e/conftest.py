@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_opspec.backends.runtime import make_runtime
 from pytest_opspec.executor import Executor, OpRunner
 
-from ..support import IMAGE_MAP, TEST_IMAGE, assert_no_resources
-
-__all__ = ["IMAGE_MAP", "TEST_IMAGE"]
+from tests.support import IMAGE_MAP, assert_no_resources
 
 
 @pytest.fixture(scope="session")
 def executor(tmp_path_factory: pytest.TempPathFactory):
-    executor = Executor(data_dir=tmp_path_factory.mktemp("executor-data"), image_map=IMAGE_MAP)
+    executor = Executor(make_runtime(image_map=IMAGE_MAP), data_dir=tmp_path_factory.mktemp("executor-data"),
+                        close_runtime=True)
     yield executor
     executor.close()
     assert_no_resources(executor.owner)  # nothing the suite created may outlive it

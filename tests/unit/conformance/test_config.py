@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.config import OPTIONS, Config, ConfigError, raw_from_env, redact_url
-from conformance.registry import Level
+from pytest_opspec.conformance.config import OPTIONS, Config, ConfigError, raw_from_env, redact_url
+from pytest_opspec.conformance.registry import Level
 
 
 def test_defaults_are_the_bundled_node_and_profile_0_1_5() -> None:

@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import events_stream
-from conformance.config import Config
-from conformance.context import Context, OpRun
-from conformance.pkgs import SuitePackages
-from conformance.registry import REGISTRY, all_checks
-from conformance.runner import Outcome, run_check
-from conformance.scenarios import ReplayRun
-from conformance.transport import Exchange, Headers, Message
+from pytest_opspec.conformance.checks import events_stream
+from pytest_opspec.conformance.config import Config
+from pytest_opspec.conformance.context import Context, OpRun
+from pytest_opspec.conformance.pkgs import SuitePackages
+from pytest_opspec.conformance.checks import all_checks
+from pytest_opspec.conformance.registry import REGISTRY
+from pytest_opspec.conformance.runner import Outcome, run_check
+from pytest_opspec.conformance.scenarios import ReplayRun
+from pytest_opspec.conformance.transport import Exchange, Headers, Message
 
 ROOT = "r00t"
 

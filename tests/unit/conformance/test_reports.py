@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.config import Config
-from conformance.profiles import PROFILES
-from conformance.registry import REGISTRY, Level, all_checks
-from conformance.report import render_summary, write_reports
-from conformance.report.html import render_html
-from conformance.report.result import to_json
-from conformance.report.terminal import render_result
-from conformance.runner import CheckResult, Outcome, SuiteRun
+from pytest_opspec.conformance.config import Config
+from pytest_opspec.conformance.profiles import PROFILES
+from pytest_opspec.conformance.checks import all_checks
+from pytest_opspec.conformance.registry import REGISTRY, Level
+from pytest_opspec.conformance.report import render_summary, write_reports
+from pytest_opspec.conformance.report.html import render_html
+from pytest_opspec.conformance.report.result import to_json
+from pytest_opspec.conformance.report.terminal import render_result
+from pytest_opspec.conformance.runner import CheckResult, Outcome, SuiteRun
 
 OUTCOMES = {
     "ops.kills.kill-running": (Outcome.FAIL, "POST /ops/kills -> 200: expected 204"),

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conformance.spec import ApiSpec
-from conformance.transport import Exchange, Headers
+from pytest_opspec.conformance.spec import ApiSpec
+from pytest_opspec.conformance.transport import Exchange, Headers
 
 LISTING = "/pkgs/{ref}/contents"
 CONTENT = "/pkgs/{ref}/contents/{path}"

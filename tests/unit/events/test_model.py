@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_opspec.events import Event, EventType, Outcome, format_timestamp, parse_timestamp
-from pytest_opspec.openapi import schema_errors
+from pytest_opspec.conformance.openapi import schema_errors
 from pytest_opspec.values import Value
 
 EXAMPLES = [

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pytest_opspec.client import NodeError, _error_from, _format_since
-from pytest_opspec.node import parse_listen
+from pytest_opspec.node.client import NodeError, _error_from, _format_since
+from pytest_opspec.node.server import parse_listen
 from pytest_opspec.node.errors import ApiError
 from pytest_opspec.node.events_stream import parse_filters
-from pytest_opspec.node.routes import Router, registry
+from pytest_opspec.node.app import routes
+from pytest_opspec.node.routing import Router
 
 
 @pytest.mark.parametrize(("query", "since_ns", "roots"), [
@@ -47,14 +48,14 @@ def test_invalid_since(since: str) -> None:
     ("/pkgs/x/contents/sub/a.txt", "/pkgs/{ref}/contents/{path}", {"ref": "x", "path": "sub/a.txt"}),
 ])
 def test_routes_match_raw_paths(path: str, template: str, params: dict[str, str]) -> None:
-    route, found = Router(registry()).match(path)
+    route, found = Router(routes()).match(path)
     assert (route.template, found) == (template, params)
 
 
 @pytest.mark.parametrize("path", ["/pkgs/a/b/contents", "/pkgs/x/contents/", "/liveness/", "/"])
 def test_unknown_raw_paths(path: str) -> None:
     with pytest.raises(ApiError) as raised:
-        Router(registry()).match(path)
+        Router(routes()).match(path)
     assert raised.value.status == 404
 
 

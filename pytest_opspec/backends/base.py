@@ -1,0 +1,70 @@
+"""What the pytest fixtures and scenario items run ops on: a small "op backend" interface.
+
+The fixtures and scenario items only ever talk to an ``OpBackend``: start an op with typed args and get
+a ``StartedOp`` (its id, its events so far, wait, kill), interpret an op without running it, release
+an ended op's files, close. ``ExecutorBackend`` runs ops in-process on the bundled executor; a
+node-backed implementation (``--opspec-node-url``) drives any node through a NodeClient with the same
+interface, and ``RunResult.from_events`` builds results from any node's events.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Mapping, Protocol
+
+from ..events import Event
+from ..executor import RunResult, interpret_op
+from ..values import Value
+
+
+class StartedOp(Protocol):
+    """A root op that was started on a backend."""
+
+    id: str
+
+    @property
+    def events(self) -> list[Event]:
+        """Its events so far, in order."""
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        """Wait for its end; past ``timeout`` kill it and return the result with ``timed_out`` set.
+
+        A KeyboardInterrupt while waiting kills the op before it propagates.
+        """
+
+    def kill(self) -> RunResult:
+        """Kill it and wait for its end."""
+
+
+class OpBackend(Protocol):
+    """Runs ops for a pytest session (or one xdist worker of it)."""
+
+    #: Says what runs the ops, for the session header and failure reports.
+    description: str
+
+    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
+        """Start ``pkg`` (resolved against ``cwd`` when relative) as a root op with ``args``.
+
+        Raises OpspecError when the package does not resolve or the backend cannot run ops (no engine,
+        no node); everything after that is reported through the op's events.
+        """
+
+    def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
+        """Resolve and load ``pkg`` and bind its inputs from ``args``, starting nothing.
+
+        Returns the bound inputs; raises OpspecError listing every problem. Never needs an engine.
+        """
+
+    def release(self, op_id: str) -> None:
+        """Forget an ended op and delete its files (its file and dir outputs stop being readable)."""
+
+    def close(self) -> None:
+        """Kill what still runs and remove everything this backend created."""
+
+
+def interpret_here(pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
+    """Interpretation happens in this process for every backend: the node API has no dry run."""
+    with tempfile.TemporaryDirectory(prefix="opspec-interpret-") as scratch:
+        return interpret_op(os.fspath(pkg), args, cwd=cwd, scratch_dir=Path(scratch))

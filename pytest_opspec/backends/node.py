@@ -1,0 +1,159 @@
+"""The node op backend: any node through its API (``--opspec-node-url``), with ``NodeOp``, a root op
+started there whose events a background reader collects."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Mapping
+
+from ..errors import BackendError, OpspecError
+from ..events import Event, EventType
+from ..executor import RunResult
+from ..model import load_op
+from ..node.client import NodeClient, NodeError
+from ..pkgs import resolve
+from ..values import Value
+from .base import StartedOp, interpret_here
+
+log = logging.getLogger(__name__)
+
+
+class NodeOp:
+    """A root op started on a node; a background reader collects its events from the node's stream."""
+
+    # How long to wait for a killed op's opEnded before giving up on the node.
+    KILL_GRACE = 60.0
+
+    def __init__(self, client: NodeClient, op_id: str, secret_values: frozenset[str]) -> None:
+        self.id = op_id
+        self._client = client
+        self._secret_values = secret_values
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self._ended = threading.Event()
+        self._stream_error: OpspecError | None = None
+        # Opened before this returns; `since` the epoch, so the node replays what happened meanwhile.
+        self._stream = client.events(since=0, roots=[op_id])
+        self._reader = threading.Thread(target=self._read, name=f"opspec-node-{op_id[:8]}", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            for event in self._stream:
+                with self._lock:
+                    # Arrival order is the node's order; number the events so results keep it.
+                    self._events.append(dataclasses.replace(event, seq=len(self._events) + 1))
+                if event.type is EventType.OP_ENDED and event.op_id == self.id:
+                    return
+            self._stream_error = OpspecError(f"the node closed the event stream before op {self.id} ended")
+        except OpspecError as error:
+            self._stream_error = error
+        finally:
+            self._stream.close()
+            self._ended.set()
+
+    @property
+    def events(self) -> list[Event]:
+        with self._lock:
+            return list(self._events)
+
+    @property
+    def done(self) -> bool:
+        return self._ended.is_set()
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        timed_out = False
+        try:
+            if not self._ended.wait(timeout):
+                timed_out = True
+                self._client.kill_op(self.id)
+                self._ended.wait(self.KILL_GRACE)
+        except BaseException:  # Ctrl-C while waiting: stop the op before leaving
+            self._kill_quietly()
+            raise
+        if self._stream_error is not None:
+            raise self._stream_error
+        if not self._ended.is_set():
+            raise OpspecError(f"op {self.id} did not end within {self.KILL_GRACE:g} s of being killed")
+        return RunResult.from_events(self.id, self.events, timed_out=timed_out, secret_values=self._secret_values)
+
+    def kill(self) -> RunResult:
+        if not self._ended.is_set():
+            self._client.kill_op(self.id)
+        return self.wait(self.KILL_GRACE)
+
+    def _kill_quietly(self) -> None:
+        try:
+            self._client.kill_op(self.id)
+            self._ended.wait(self.KILL_GRACE)
+        except OpspecError as error:
+            log.warning("could not kill op %s on the node: %s", self.id, error)
+
+
+class NodeBackend:
+    """Any node, through its API (``--opspec-node-url``): the same tests check any node.
+
+    Packages are referred to by their absolute path, so the node must see this machine's files (the
+    bundled node, or any node on this host). Interpretation happens here (the API has no dry run).
+    """
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.client = NodeClient(url, timeout=timeout)
+        self.description = f"node at {url}"
+        self._lock = threading.Lock()
+        self._started: dict[str, NodeOp] = {}
+        self._live: bool | BackendError | None = None
+
+    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
+        package = resolve(os.fspath(pkg), lookup_dirs=[cwd])
+        try:
+            op_id = self.client.start_op(package.ref, args)
+        except NodeError as error:
+            if error.status >= 500:  # the node's own fault, not a call that fails
+                raise BackendError(f"the node at {self.client.base_url} failed to start the op: {error}") from None
+            raise
+        started = NodeOp(self.client, op_id, _secret_values(package.manifest, args))
+        with self._lock:
+            self._started[op_id] = started
+        return started
+
+    def check_live(self) -> None:
+        """Raise BackendError once (and on every later call) when the node does not serve."""
+        if self._live is None:
+            try:
+                self.client.liveness()
+                self._live = True
+            except OpspecError as error:
+                self._live = BackendError(f"the node at {self.client.base_url} cannot run ops: {error}")
+        if isinstance(self._live, BackendError):
+            raise self._live
+
+    def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
+        return interpret_here(pkg, args, cwd=cwd)
+
+    def release(self, op_id: str) -> None:
+        with self._lock:
+            self._started.pop(op_id, None)
+
+    def close(self) -> None:
+        with self._lock:
+            running = [op for op in self._started.values() if not op.done]
+            self._started.clear()
+        for op in running:
+            op._kill_quietly()
+        self.client.close()
+
+
+def _secret_values(manifest: Path, args: Mapping[str, Value]) -> frozenset[str]:
+    """The text of every arg given to a secret input, for masking reports (a remote node does not say)."""
+    try:
+        params = load_op(manifest).inputs
+    except OpspecError:
+        return frozenset()
+    return frozenset(str(value.to_python()) for name, value in args.items()
+                     if name in params and params[name].is_secret and isinstance(value.data, (str, int, float))
+                     and str(value.to_python()))

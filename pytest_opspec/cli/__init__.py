@@ -1,0 +1,49 @@
+"""The ``opspec`` command line: one module per subcommand, each with its ``COMMAND``.
+
+Exit codes: 0 success, 1 failure (e.g. an invalid op), 2 usage error. User errors print one
+clear message to stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from .. import OPSPEC_VERSION, __version__
+from ..errors import OpspecError
+from . import conformance, node, run, validate
+from .common import EXIT_FAILED, Command, UsageError
+
+COMMANDS: dict[str, Command] = {command.name: command for command in
+                                (validate.COMMAND, run.COMMAND, node.COMMAND, conformance.COMMAND)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opspec", description=f"Tools for opspec {OPSPEC_VERSION} op packages.")
+    parser.add_argument("--version", action="version",
+                        version=f"opspec (pytest-opspec) {__version__}, opspec spec {OPSPEC_VERSION}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for cmd in COMMANDS.values():
+        sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.configure(sub)
+        sub.set_defaults(run=cmd.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
+    try:
+        return int(args.run(args))
+    except UsageError as error:
+        parser.error(str(error))  # exits 2
+    except OpspecError as error:
+        print(f"opspec: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`); nothing left to say
+        return EXIT_FAILED
+    return EXIT_FAILED  # not reached: parser.error exits

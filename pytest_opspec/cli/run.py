@@ -1,0 +1,147 @@
+"""`opspec run`: run an op package in local Docker containers, streaming their output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from ..backends.runtime import make_runtime
+from ..errors import OpspecError
+from ..executor import Executor, OpRunner, RunResult
+from ..model import Param, load_op
+from ..model.args import document_arg, parse_text_arg
+from ..model.yaml12 import parse_yaml
+from ..options import positive_seconds
+from ..pkgs import resolve
+from ..reporting.console import EventPrinter, format_value
+from ..values import Value
+from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, add_container_arguments, container_options, setting
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; the op is being stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pkg", metavar="PKG",
+                        help="the op package: a directory with an op.yml (a relative name is also looked up "
+                             "in ./.opspec/)")
+    parser.add_argument("-a", "--arg", dest="args", action="append", default=[], metavar="NAME=VALUE",
+                        help="an input value; numbers, JSON objects/arrays and dir/file paths are typed by the "
+                             "op's declared input (repeatable)")
+    parser.add_argument("--args-file", metavar="FILE",
+                        help="a YAML or JSON file mapping input names to values (plain, or typed as {string: x})")
+    add_container_arguments(parser)
+    parser.add_argument("--timeout", default=None, metavar="SECONDS",
+                        help="kill the op after this many seconds (env OPSPEC_TIMEOUT)")
+    parser.add_argument("--format", choices=("human", "json"), default="human",
+                        help="how to print the outputs at the end (default: human)")
+
+
+def _read_args_file(path: str) -> dict[str, object]:
+    try:
+        document = parse_yaml(Path(path).read_text(encoding="utf-8"), Path(path)).data
+    except OSError as error:
+        raise UsageError(f"--args-file {path}: {error.strerror}") from None
+    except OpspecError as error:
+        raise UsageError(f"--args-file {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise UsageError(f"--args-file {path}: must map input names to values")
+    return document
+
+
+def _collect_args(args: argparse.Namespace, params: Mapping[str, Param], cwd: Path) -> dict[str, Value]:
+    values: dict[str, Value] = {}
+    for name, raw in _read_args_file(args.args_file).items() if args.args_file else ():
+        param = params.get(name)
+        if isinstance(raw, str):
+            values[name] = parse_text_arg(name, raw, param, cwd)
+        else:
+            values[name] = document_arg(name, raw, param, cwd, f"--args-file {name}")
+    for item in args.args:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-a {item!r}: expected NAME=VALUE")
+        values[name] = parse_text_arg(name, text, params.get(name), cwd)
+    return values
+
+
+def run(args: argparse.Namespace) -> int:
+    cwd = Path.cwd()
+    options = container_options(args)
+    timeout_text = setting(args.timeout, "OPSPEC_TIMEOUT")
+    try:
+        timeout = positive_seconds(str(timeout_text)) if timeout_text is not None else None
+    except ValueError as error:
+        raise UsageError(f"{'--timeout' if args.timeout is not None else 'env OPSPEC_TIMEOUT'}: {error}") from None
+
+    package = resolve(args.pkg, lookup_dirs=[cwd])
+    op = load_op(package.manifest)
+    values = _collect_args(args, op.inputs, cwd)
+    secret_outputs = {name for name, param in op.outputs.items() if param.is_secret}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    runtime = make_runtime(image_map=options.image_map, pull_policy=options.pull_policy,
+                           keep_containers=options.keep_containers)
+    executor = Executor(runtime, tty=options.tty, keep_containers=options.keep_containers, close_runtime=True)
+    try:
+        runner = OpRunner(executor, cwd=cwd)
+        holder: list[str] = []
+
+        def secrets() -> Iterable[str]:
+            root = executor.root(holder[0]) if holder else None
+            return root.run.secret_values if root is not None and root.run is not None else ()
+
+        printer = EventPrinter(sys.stderr if args.format == "json" else sys.stdout, secrets=secrets)
+        executor.bus.subscribe(printer)
+        running = runner.start(package.ref, values)
+        holder.append(running.id)
+        try:
+            result = running.wait(timeout)
+        except Interrupted as interrupt:
+            for sig in previous:  # a second Ctrl-C must not cut the clean-up short
+                signal.signal(sig, signal.SIG_IGN)
+            print("opspec: interrupted; stopping the op and removing its containers", file=sys.stderr)
+            running.kill()
+            return interrupt.exit_code
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        executor.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _print_result(result, secret_outputs, args.format, timeout)
+    return EXIT_OK if result.succeeded else EXIT_FAILED
+
+
+def _print_result(result: RunResult, secret_outputs: set[str], output_format: str, timeout: float | None) -> None:
+    if output_format == "json":
+        outputs = {name: ({value.type.value: "***"} if name in secret_outputs else value.to_json())
+                   for name, value in result.values.items()}
+        json.dump({"opId": result.op_id, "outcome": result.outcome.value if result.outcome else None,
+                   "error": result.mask(result.error) if result.error else None, "outputs": outputs},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    if result.timed_out:
+        print(f"opspec: the op did not end within {timeout:g} s and was killed", file=sys.stderr)
+    if result.values:
+        print("outputs:")
+        for name, value in sorted(result.values.items()):
+            print(f"  {name}: {result.mask(format_value(value, secret=name in secret_outputs))}")
+
+
+COMMAND = Command("run", "run an op package in local Docker containers, streaming their output", _configure_run, run)

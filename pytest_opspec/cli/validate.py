@@ -1,0 +1,65 @@
+"""`opspec validate`: validate op packages (exit 0 valid, 1 invalid, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from ..model import OpCache, ValidationReport, validate_package
+from ..model.render import render_report, summary_line
+from ..pkgs.discover import find_packages
+from .common import EXIT_FAILED, EXIT_OK, Command, UsageError
+
+def _configure_validate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="an op package (a directory with an op.yml), its op.yml, or a tree to search")
+    parser.add_argument("--format", choices=("human", "json"), default="human",
+                        help="output format (default: human)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only invalid packages and their errors, no warnings")
+
+
+def validate(args: argparse.Namespace) -> int:
+    try:
+        packages = find_packages(args.paths)
+    except OSError as error:
+        raise UsageError(str(error)) from None
+    cache = OpCache()
+    reports = [validate_package(package, cache) for package in packages]
+    invalid = [report for report in reports if not report.ok]
+    if args.format == "json":
+        json.dump({"valid": bool(reports) and not invalid,
+                   "summary": _summary(reports),
+                   "packages": [report.to_json() for report in reports]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for report in reports:
+            if args.quiet and report.ok:
+                continue
+            body = render_report(report, snippets=False, warnings=not args.quiet)
+            print(f"{body}\n{summary_line(report)}" if body else summary_line(report))
+        print(_summary_text(reports, args.paths))
+    return EXIT_OK if reports and not invalid else EXIT_FAILED
+
+
+def _summary(reports: list[ValidationReport]) -> dict[str, int]:
+    return {
+        "packages": len(reports),
+        "valid": sum(1 for r in reports if r.ok),
+        "invalid": sum(1 for r in reports if not r.ok),
+        "errors": sum(len(r.errors) for r in reports),
+        "warnings": sum(len(r.warnings) for r in reports),
+    }
+
+
+def _summary_text(reports: list[ValidationReport], paths: Sequence[str]) -> str:
+    if not reports:
+        return f"no op packages (directories with an op.yml) found in {', '.join(paths)}"
+    s = _summary(reports)
+    return (f"{s['packages']} package{'s' if s['packages'] != 1 else ''}: {s['valid']} valid, "
+            f"{s['invalid']} invalid ({s['errors']} errors, {s['warnings']} warnings)")
+
+
+COMMAND = Command("validate", "validate op packages (YAML 1.2, the op.yml schema and static checks)", _configure_validate, validate)

@@ -1,0 +1,124 @@
+"""The plugin's fixtures (``op_runner``, ``op_snapshot``, ``opspec_backend``, ``node_client``).
+
+As pytest's own tmpdir fixtures do, each fixture is one line over a plain class or over the session's
+``OpspecResources`` (session.py); ``OpRunnerFixture`` is what a test gets as ``op_runner``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pytest
+
+from ..backends.base import OpBackend, StartedOp
+from ..backends.executor import ExecutorBackend
+from ..backends.node import NodeBackend
+from ..errors import BackendError, OpspecError
+from ..executor import RunResult
+from ..model.args import args_for
+from ..node.client import NodeClient
+from ..pkgs import resolve
+from ..reporting.failures import run_report
+from .session import resources
+from .snapshot import OpSnapshotExtension
+
+
+class OpRunnerFixture:
+    """Runs ops for one test on the session's backend; what the ``op_runner`` fixture returns.
+
+    Relative package refs and relative dir/file args are taken relative to ``cwd`` (the test file's
+    directory). Args may be Python values, typed by the op's declared inputs, or Values. Whatever was
+    started and is still running when the test ends is killed, and every op's files are released.
+    """
+
+    def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, shown_from: Path | None = None) -> None:
+        self.backend = backend
+        self.timeout = timeout
+        self.cwd = cwd
+        self.shown_from = shown_from or cwd  # reports show paths relative to it
+        self._started: list[StartedOp] = []
+
+    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> StartedOp:
+        """Start ``pkg`` and return at once: ``.id``, ``.events``, ``.wait(timeout)``, ``.kill()``."""
+        package = resolve(os.fspath(pkg), lookup_dirs=[self.cwd])
+        values = args_for(package.manifest, args or {}, self.cwd)
+        started = self.backend.start(package.ref, values, cwd=self.cwd)
+        self._started.append(started)
+        return started
+
+    def run(
+        self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *,
+        timeout: float | None = None, check: bool = False,
+    ) -> RunResult:
+        """Run ``pkg`` to its end (killed after ``timeout``, default ``--opspec-timeout``) and return its result.
+
+        With ``check=True`` a run that does not succeed fails the test with a full report.
+        """
+        result = self.start(pkg, args).wait(timeout if timeout is not None else self.timeout)
+        if check and not result.succeeded:
+            pytest.fail(run_report(result, relative_to=self.shown_from), pytrace=False)
+        return result
+
+    def kill(self, op: StartedOp) -> RunResult:
+        """Kill a started op and return its result (outcome KILLED unless it had already ended)."""
+        return op.kill()
+
+    def close(self) -> None:
+        started, self._started = self._started, []
+        for op in started:
+            try:
+                op.kill()  # a no-op for an op that ended
+            finally:
+                self.backend.release(op.id)
+
+
+def _ready_backend(config: pytest.Config) -> OpBackend:
+    """The backend, failing the test (without a traceback) when it cannot run ops."""
+    backend = resources(config).backend()
+    problem = None
+    try:
+        if isinstance(backend, ExecutorBackend):
+            backend.executor()
+        elif isinstance(backend, NodeBackend):
+            backend.check_live()
+    except BackendError as error:
+        problem = str(error)
+    if problem is not None:  # failed outside the except block, so no "during handling of" chain is shown
+        pytest.fail(problem, pytrace=False)
+    return backend
+
+
+@pytest.fixture(scope="session")
+def opspec_backend(pytestconfig: pytest.Config) -> OpBackend:
+    """The session's op backend (the in-process executor, or the node of --opspec-node-url)."""
+    return resources(pytestconfig).backend()
+
+
+@pytest.fixture
+def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
+    """Run ops from a test: ``op_runner.run(pkg, args)``, ``op_runner.start(pkg, args)``, ``op_runner.kill(op)``."""
+    config = request.config
+    runner = OpRunnerFixture(_ready_backend(config), timeout=resources(config).settings.timeout,
+                             cwd=request.path.parent, shown_from=config.invocation_params.dir)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="session")
+def node_client(pytestconfig: pytest.Config) -> Iterator[NodeClient]:
+    """A NodeClient for the node under test: --opspec-node-url, or the bundled node, started once per session
+    (shared by xdist workers) on a free loopback port."""
+    try:
+        url = resources(pytestconfig).node_url()
+    except OpspecError as error:
+        pytest.fail(str(error), pytrace=False)
+    with NodeClient(url) as client:
+        yield client
+
+
+@pytest.fixture
+def op_snapshot(snapshot: Any) -> Any:
+    """syrupy's ``snapshot`` with stable op runs: ``assert op_runner.run(pkg) == op_snapshot``."""
+    return snapshot.use_extension(OpSnapshotExtension)

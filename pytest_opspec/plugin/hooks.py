@@ -1,0 +1,121 @@
+"""pytest hooks of pytest-opspec (the ``pytest11`` entry point); the logic lives in the other modules of
+plugin/ (options, collect, items, session, fixtures) and in conformance/pytest_plugin.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import items  # noqa: F401  (registers the scenario item factory)
+from . import options as settings
+from . import termination
+from .collect import OpspecSession, package_collector
+from .session import (RESOURCES, WORKER_DIR_KEY, WORKER_ENGINE_KEY, WORKER_PID_KEY, WORKER_SESSION_KEY,
+                      OpspecResources)
+
+# The fixtures (op_runner, op_snapshot, node_client, opspec_backend).
+pytest_plugins = ["pytest_opspec.plugin.fixtures"]
+
+_SESSION = pytest.StashKey[OpspecSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    loaded = settings.load(config)
+    workerinput = getattr(config, "workerinput", None)  # set by pytest-xdist in its workers
+    config.stash[RESOURCES] = OpspecResources(loaded, workerinput=workerinput)
+    if workerinput is None:
+        termination.install(config)
+    roots = loaded.paths
+    if settings.conformance_requested(config):
+        from ..conformance.pytest_plugin import ConformancePlugin, build_config
+
+        if config.getoption("numprocesses", None):
+            raise pytest.UsageError("--opspec-conformance: the checks share one node and one session; run them "
+                                    "without -n (pytest-xdist)")
+        config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_raw(config))),
+                                      "opspec-conformance")
+        # Asked for on its own, the suite is the whole run (not the default testpaths besides).
+        if not roots and config.args_source is not pytest.Config.ArgsSource.ARGS:
+            config.args = []
+    if not roots:
+        return
+    try:
+        session = OpspecSession(roots)
+    except OSError as error:
+        raise pytest.UsageError(f"{settings.OPSPEC_PATHS.flag}: {error}") from None
+    config.stash[_SESSION] = session
+    # pytest only walks its own args: add the op package paths. Given on the command line
+    # without test paths, they replace the default (testpaths or the current directory).
+    if loaded.paths_source is settings.Source.CLI and config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args = [str(root) for root in roots]
+    else:
+        known = {Path(arg).resolve() for arg in config.args}
+        config.args = [*config.args, *(str(root) for root in roots if root.resolve() not in known)]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _SESSION not in config.stash:
+        return None
+    resources = config.stash[RESOURCES]
+    count = len(config.stash[_SESSION].packages)
+    return (f"opspec: {count} op package{'' if count == 1 else 's'}; ops run on the "
+            f"{resources.backend().description}; containers labelled {resources.label}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None and session.leads_to_package(collection_path):
+        return False
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    session = parent.config.stash.get(_SESSION, None)
+    if session is not None and session.is_package(path):
+        return package_collector(path, parent, session)
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker labels its containers with the controller's session id."""
+    resources = node.config.stash[RESOURCES]
+    node.workerinput[WORKER_SESSION_KEY] = resources.session_id
+    node.workerinput[WORKER_DIR_KEY] = str(resources.session_dir)
+    node.workerinput[WORKER_PID_KEY] = resources.owner_pid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: remember whether a worker used the engine (or died before it could say)."""
+    output = getattr(node, "workeroutput", None) or {}
+    if error is not None or output.get(WORKER_ENGINE_KEY, False):
+        node.config.stash[RESOURCES].workers_used_engine = True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Also after Ctrl-C: pytest still finishes the session. Last, so session fixtures were torn down; an
+    # xdist worker's output is sent after every sessionfinish implementation (xdist wraps the hook).
+    resources = session.config.stash.get(RESOURCES, None)
+    if resources is None:
+        return
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_ENGINE_KEY] = resources.engine_used
+    resources.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    resources = config.stash.get(RESOURCES, None)
+    if resources is not None:
+        resources.close()  # a no-op after pytest_sessionfinish
+    termination.uninstall(config)

@@ -1,0 +1,205 @@
+"""One pytest item per scenario: ``<package>::call[<name>]``, ``::interpret[...]``, ``::validate[...]``.
+
+What each kind checks (opctl's test-suite semantics; see docs/compatibility.md for the differences):
+
+- ``call``: run the package (or ``opRef``) as a root op with the scope as its args. ``expect: success``
+  passes iff the op ends SUCCEEDED, ``expect: failure`` iff it ends FAILED, or cannot even be resolved.
+  A KILLED op (e.g. after the timeout) is neither. Then the ``outputs`` and ``snapshot`` extensions.
+- ``interpret``: resolve and load the op and bind its inputs from the scope, starting nothing.
+- ``validate``: validate op.yml (YAML 1.2, schema, static checks); errors count, warnings do not.
+
+Only ``call`` items need a container engine, and they connect to it on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from syrupy.terminal import disable_color
+
+from .collect import ITEM_FACTORIES, OpPackageDir, OpValidationFailed, check_package
+from ..errors import BackendError, OpspecError
+from ..events import Outcome
+from ..executor import RunResult
+from ..executor.result import strip_error_frame
+from .session import resources
+from ..model import Param, load_op
+from ..pkgs import resolve
+from ..reporting.failures import run_report
+from ..model.scenarios import Expect, Kind, Scenario, output_mismatches, scenario_ids, scope_args
+from .snapshot import ScenarioSnapshotExtension
+from ..values import Value
+
+
+class ScenarioFailed(AssertionError):
+    """A scenario did not hold; str() is the whole report."""
+
+
+class ScenarioItem(pytest.Function):
+    """A scenario as a test; reported at its line in the scenario file."""
+
+    scenario: Scenario
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        position = self.scenario.position()
+        return self.scenario.file, (position.line - 1) if position else 0, self.name
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, (ScenarioFailed, OpspecError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def scenario_items(package: OpPackageDir) -> list[pytest.Item]:
+    items: list[pytest.Item] = []
+    for scenario, name in zip(package.scenarios, scenario_ids(package.scenarios)):
+        run = _RUNNERS[scenario.kind]
+
+        def test(request: pytest.FixtureRequest, scenario: Scenario = scenario, run: Callable[..., None] = run) -> None:
+            run(scenario, request)
+
+        test.__doc__ = f"{scenario.label} in {scenario.file}"
+        item = ScenarioItem.from_parent(package, name=name, callobj=test)
+        item.scenario = scenario
+        if scenario.skip is not None:
+            item.add_marker(pytest.mark.skip(reason=scenario.skip or f"skip: in {scenario.file.name}"))
+        if scenario.xfail is not None:
+            item.add_marker(pytest.mark.xfail(reason=scenario.xfail or f"xfail: in {scenario.file.name}"))
+        items.append(item)
+    return items
+
+
+ITEM_FACTORIES.append(scenario_items)
+
+
+# -- running ----------------------------------------------------------------------------------------
+
+def _header(scenario: Scenario, config: pytest.Config) -> str:
+    return f"{scenario.where(relative_to=config.invocation_params.dir)}: {scenario.label}"
+
+
+def _inputs(pkg: Path) -> dict[str, Param]:
+    """The op's declared inputs, to type plain scope values; none when op.yml does not load (the
+    scenario then shows how the op handles that)."""
+    try:
+        return dict(load_op(pkg).inputs)
+    except OpspecError:
+        return {}
+
+
+def run_validate(scenario: Scenario, request: pytest.FixtureRequest) -> None:
+    # As in opctl's test-suite: valid means valid YAML 1.2 matching the schema; static-check findings
+    # are reported as warnings (a `call` scenario shows whether the op runs).
+    report = check_package(request.node.parent, spec_level=True)
+    if scenario.expect is Expect.SUCCESS and not report.ok:
+        raise OpValidationFailed(report)
+    if scenario.expect is Expect.FAILURE and report.ok:
+        raise ScenarioFailed(f"{_header(scenario, request.config)}: expected {report.file} to be invalid, "
+                             f"but it has no validation errors")
+
+
+def run_interpret(scenario: Scenario, request: pytest.FixtureRequest) -> None:
+    backend = resources(request.config).backend()
+    try:
+        args = scope_args(scenario, _inputs(scenario.pkg_dir), request.config.invocation_params.dir)
+        bound = backend.interpret(scenario.pkg_dir, args, cwd=scenario.pkg_dir)
+    except OpspecError as error:  # a scope value that is no valid arg fails the interpretation too
+        if scenario.expect is Expect.SUCCESS:
+            raise ScenarioFailed(f"{_header(scenario, request.config)}: expected interpretation to succeed; it "
+                                 f"failed:\n{strip_error_frame(str(error))}") from None
+        return
+    if scenario.expect is Expect.FAILURE:
+        shown = ", ".join(f"{name}={value.to_json()}" for name, value in sorted(bound.items())) or "no inputs"
+        raise ScenarioFailed(f"{_header(scenario, request.config)}: expected interpretation to fail, "
+                             f"but the inputs bound: {shown}")
+
+
+def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
+    config = request.config
+    settings = resources(config).settings
+    backend = resources(config).backend()
+    header = _header(scenario, config)
+    try:
+        target = resolve(scenario.op_ref, lookup_dirs=[scenario.pkg_dir]).dir if scenario.op_ref else scenario.pkg_dir
+    except OpspecError as error:
+        _not_started(scenario, header, error)
+        return
+    inputs = _inputs(target)
+    try:
+        args = scope_args(scenario, inputs, config.invocation_params.dir)
+        started = backend.start(target, args, cwd=scenario.pkg_dir)
+    except BackendError:  # no engine or no node: not an op that fails
+        raise
+    except OpspecError as error:  # invalid args or an unresolvable package: the call fails before it runs
+        _not_started(scenario, header, error)
+        return
+    timeout = scenario.timeout or settings.timeout
+    result = started.wait(timeout)
+    try:
+        _check_call(scenario, request, result, args, inputs, header, timeout)
+    finally:
+        backend.release(result.op_id)
+
+
+def _not_started(scenario: Scenario, header: str, error: OpspecError) -> None:
+    """The op could not be started at all: a failed call."""
+    if scenario.expect is Expect.SUCCESS:
+        raise ScenarioFailed(f"{header}: expected the op to succeed; it could not be started:\n{error}")
+
+
+def _check_call(
+    scenario: Scenario, request: pytest.FixtureRequest, result: RunResult, args: dict[str, Value],
+    inputs: dict[str, Param], header: str, timeout: float,
+) -> None:
+    def report() -> str:
+        secrets = frozenset(name for name, param in inputs.items() if param.is_secret)
+        return run_report(result, args=args, secret_inputs=secrets, relative_to=request.config.invocation_params.dir)
+
+    wanted = Outcome.SUCCEEDED if scenario.expect is Expect.SUCCESS else Outcome.FAILED
+    if result.timed_out:
+        raise ScenarioFailed(f"{header}: the op did not end within {timeout:g} s and was killed "
+                             f"(a killed op is neither a success nor an expected failure)\n{report()}")
+    if result.outcome is not wanted:
+        verb = "succeed" if wanted is Outcome.SUCCEEDED else "fail"
+        ended = result.outcome.value if result.outcome else "without an outcome"
+        raise ScenarioFailed(f"{header}: expected the op to {verb}; it ended {ended}\n{report()}")
+    if scenario.outputs is not None:
+        declared = _declared_outputs(Path(result.pkg_ref) if os.path.isabs(result.pkg_ref) else scenario.pkg_dir)
+        problems = output_mismatches(scenario.outputs, result.values, declared)
+        if problems:
+            where = scenario.where(scenario.kind.value, "outputs", relative_to=request.config.invocation_params.dir)
+            raise ScenarioFailed(f"{where}: {scenario.label}: outputs differ:\n" + "\n".join(f"  {p}" for p in problems)
+                                 + f"\n{report()}")
+    if scenario.snapshot:
+        _check_snapshot(scenario, request, result)
+
+
+def _declared_outputs(pkg: Path) -> dict[str, Param]:
+    try:
+        return dict(load_op(pkg).outputs)
+    except OpspecError:
+        return {}
+
+
+def _check_snapshot(scenario: Scenario, request: pytest.FixtureRequest, result: RunResult) -> None:
+    snapshot = request.getfixturevalue("snapshot").use_extension(ScenarioSnapshotExtension)
+    if snapshot == result:
+        return
+    config = request.config
+    if config.option.no_colors:
+        with disable_color():
+            diff = snapshot.get_assert_diff()
+    else:
+        diff = snapshot.get_assert_diff()
+    where = scenario.where(scenario.kind.value, "snapshot", relative_to=config.invocation_params.dir)
+    raise ScenarioFailed(f"{where}: {scenario.label}: the run differs from its snapshot (update it with "
+                         f"--snapshot-update):\n"
+                         + "\n".join(diff))
+
+
+_RUNNERS: dict[Kind, Callable[[Scenario, pytest.FixtureRequest], None]] = {
+    Kind.CALL: run_call, Kind.INTERPRET: run_interpret, Kind.VALIDATE: run_validate,
+}

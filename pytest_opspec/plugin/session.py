@@ -1,0 +1,134 @@
+"""The session's op resources: ``OpspecResources`` (one per pytest process, kept in ``config.stash``)
+owns the session id, the op backend and the session's bundled node, and cleans up after them.
+
+Under pytest-xdist the controller owns the session: it makes the session id and hands it to every
+worker (``workerinput``); each worker runs ops on its own backend, labelling every container and
+network with that id; at the end the controller removes whatever still carries the label, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import pytest
+
+from ..backends.base import OpBackend
+from ..backends.executor import ExecutorBackend
+from ..backends.node import NodeBackend
+from ..backends.runtime import sweep_session
+from ..errors import OpspecError
+from ..runtime.base import LABEL_OWNER
+from .options import PluginSettings
+from .session_node import SessionNode
+
+log = logging.getLogger(__name__)
+
+WORKER_SESSION_KEY = "opspec_session_id"  # in xdist's workerinput
+WORKER_DIR_KEY = "opspec_session_dir"  # in xdist's workerinput
+WORKER_PID_KEY = "opspec_controller_pid"  # in xdist's workerinput
+WORKER_ENGINE_KEY = "opspec_engine_used"  # in xdist's workeroutput
+
+
+class OpspecResources:
+    """What one pytest process shares for running ops: settings, the session id, the backend."""
+
+    def __init__(self, settings: PluginSettings, *, workerinput: Mapping[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.is_worker = workerinput is not None
+        if workerinput is not None:
+            self.session_id = workerinput[WORKER_SESSION_KEY]
+            self.session_dir = Path(workerinput[WORKER_DIR_KEY])
+            self.owner_pid = int(workerinput[WORKER_PID_KEY])
+        else:
+            self.session_id = f"pytest-{uuid.uuid4().hex}"
+            self.session_dir = Path(tempfile.gettempdir()) / self.session_id  # made when first needed
+            self.owner_pid = os.getpid()
+        self.session_node = SessionNode(self.session_dir / "node", owner_pid=self.owner_pid,
+                                        image_map=settings.image_map, pull_policy=settings.pull.value)
+        self._backend: OpBackend | None = None
+        self._lock = threading.Lock()
+        # Set on the controller when a worker reports that it used the engine (or went down uncleanly).
+        self.workers_used_engine = False
+        self._closed = False
+
+    @property
+    def label(self) -> str:
+        """The label every container and network of this session carries."""
+        return f"{LABEL_OWNER}={self.session_id}"
+
+    def backend(self) -> OpBackend:
+        with self._lock:
+            if self._closed:
+                raise OpspecError("the pytest session is over; ops can no longer be run")
+            if self._backend is None:
+                if self.settings.node_url:
+                    self._backend = NodeBackend(self.settings.node_url)
+                else:
+                    self._backend = ExecutorBackend(
+                        owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
+                        keep_containers=self.settings.keep_containers)
+            return self._backend
+
+    def node_url(self) -> str:
+        """The node under test: --opspec-node-url, or the session's bundled node (started on first use)."""
+        return self.settings.node_url or self.session_node.url()
+
+    @property
+    def engine_used(self) -> bool:
+        backend = self._backend
+        return isinstance(backend, ExecutorBackend) and backend.connected
+
+    def close(self) -> None:
+        """Stop and remove what this process ran; on the controller, then sweep the whole session once.
+
+        A second Ctrl-C would cut this short and leave containers behind, so SIGINT is ignored meanwhile.
+        """
+        with _sigint_ignored():
+            if self._closed:
+                return
+            self._closed = True
+            backend, self._backend = self._backend, None
+            used_engine = isinstance(backend, ExecutorBackend) and backend.connected
+            if backend is not None:
+                backend.close()
+            if self.is_worker:
+                return
+            try:
+                self.session_node.stop()
+            except OpspecError as error:
+                log.warning("%s", error)
+            shutil.rmtree(self.session_dir, ignore_errors=True)
+            if self.settings.keep_containers or not (used_engine or self.workers_used_engine):
+                return
+            try:
+                sweep_session(self.session_id)
+            except Exception as error:  # the engine went away; the next session's start-up sweep gets the rest
+                log.warning("could not remove the containers of session %s: %s", self.session_id, error)
+
+
+class _sigint_ignored:
+    """Ignores SIGINT (set from the main thread only) for the duration of a clean-up."""
+
+    def __enter__(self) -> None:
+        self._previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+RESOURCES = pytest.StashKey[OpspecResources]()
+
+
+def resources(config: pytest.Config) -> OpspecResources:
+    return config.stash[RESOURCES]

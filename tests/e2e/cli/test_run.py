@@ -1,0 +1,130 @@
+"""`opspec run`: live output, outputs, exit codes, Ctrl-C clean-up, a missing engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pytest_opspec.runtime.base import LABEL_PID
+from pytest_opspec.runtime.docker import DockerRuntime
+
+from tests.support import IMAGE_MAP
+
+ENV = {**os.environ, "OPSPEC_IMAGE_MAP": ",".join(f"{k}={v}" for k, v in IMAGE_MAP.items()), "NO_COLOR": "1"}
+OPSPEC = [sys.executable, "-m", "pytest_opspec.cli"]
+
+
+def opspec(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*OPSPEC, *args], capture_output=True, text=True, cwd=cwd, env=env or ENV, timeout=120)
+
+
+def test_run_streams_output_and_prints_outputs(make_op) -> None:
+    pkg = make_op("greet", """
+        name: greet
+        inputs:
+          who: { string: {} }
+          times: { number: { default: 1 } }
+          token: { string: { isSecret: true, default: sekrit } }
+        outputs:
+          greeting: { string: {} }
+        run:
+          container:
+            image: { ref: 'alpine:3.19' }
+            cmd: [sh, -c, 'echo "greeting=hi $(who) x$(times)"; echo "token is $(token)"']
+            stdOut: { 'greeting=': greeting }
+    """)
+    done = opspec("run", str(pkg), "-a", "who=you", "-a", "times=2")
+    assert done.returncode == 0, done.stderr
+    assert "[greet alpine:3.19 " in done.stdout and "] greeting=hi you x2" in done.stdout
+    assert "token is ***" in done.stdout and "sekrit" not in done.stdout  # secrets masked in live output
+    assert "outputs:\n  greeting: hi you x2" in done.stdout
+
+
+def test_run_args_file_and_json_format(make_op, tmp_path: Path) -> None:
+    pkg = make_op("sum", """
+        name: sum
+        inputs:
+          numbers: { array: {} }
+          config: { object: {} }
+        outputs:
+          config: { object: {} }
+        run:
+          container: { image: { ref: 'alpine:3.19' }, cmd: [echo, '$(numbers)'] }
+    """)
+    args_file = tmp_path / "args.yml"
+    args_file.write_text("numbers: [1, 2]\nconfig: {object: {a: 1}}\n")
+    done = opspec("run", str(pkg), "--args-file", str(args_file), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["outcome"] == "SUCCEEDED" and document["outputs"] == {"config": {"object": {"a": 1}}}
+    assert "[1,2]" in done.stderr  # live output goes to stderr with --format json
+
+
+def test_run_failure_exits_1_with_the_reason(make_op) -> None:
+    pkg = make_op("bad", """
+        name: bad
+        inputs:
+          n: { number: { constraints: { maximum: 3 } } }
+        run: { container: { image: { ref: 'alpine:3.19' }, cmd: ['true'] } }
+    """)
+    done = opspec("run", str(pkg), "-a", "n=5")
+    assert done.returncode == 1
+    assert "n: must be less than or equal to 3 (got 5)" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_run_usage_errors_exit_2(make_op) -> None:
+    pkg = make_op("u", "name: u\ninputs: { n: { number: {} } }\n")
+    assert opspec("run", str(pkg), "-a", "novalue").returncode == 2
+    not_a_number = opspec("run", str(pkg), "-a", "n=abc")
+    assert not_a_number.returncode == 1 and "'abc' is not a number" in not_a_number.stderr
+    for bad in ("0", "-5", "soon"):
+        refused = opspec("run", str(pkg), "--timeout", bad)
+        assert refused.returncode == 2 and "--timeout: " in refused.stderr, bad
+    missing = opspec("run", "/no/such/pkg")
+    assert missing.returncode == 1 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_ctrl_c_stops_the_op_and_removes_its_containers(make_op) -> None:
+    pkg = make_op("long", """
+        name: long
+        run:
+          parallel:
+            - container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'echo started; sleep 60'] }
+            - container: { image: { ref: 'alpine:3.19' }, cmd: [sleep, '60'] }
+    """)
+    process = subprocess.Popen([*OPSPEC, "run", str(pkg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=ENV)
+    runtime = DockerRuntime()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            containers, _ = runtime.list_labelled({LABEL_PID: str(process.pid)})
+            if len(containers) == 2:
+                break
+            time.sleep(0.1)
+        assert len(containers) == 2, "the op's containers did not start"
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert "interrupted" in err
+        assert runtime.list_labelled({LABEL_PID: str(process.pid)}) == ([], [])
+    finally:
+        if process.poll() is None:
+            process.kill()
+        runtime.close()
+
+
+def test_run_without_an_engine_fails_in_one_sentence(make_op, tmp_path: Path) -> None:
+    pkg = make_op("x", "name: x\nrun: { container: { image: { ref: 'alpine:3.19' } } }\n")
+    started = time.monotonic()
+    done = opspec("run", str(pkg), env={**ENV, "DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
+    assert time.monotonic() - started < 5
+    assert done.returncode == 1
+    assert done.stderr.startswith("opspec: no Docker engine answers") and done.stderr.count("\n") == 1

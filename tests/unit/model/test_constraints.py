@@ -1,0 +1,339 @@
+"""Validation of values against params (SEMANTICS §2 "Validation", §10.8, §10.22)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_opspec.model.types import Param
+from pytest_opspec.values import Value, ValueType
+from pytest_opspec.model import constraints as constraints_module
+from pytest_opspec.model.constraints import constraint_errors, validate_value
+
+
+def param(
+    kind: ValueType, constraints: dict[str, Any] | None = None, *, secret: bool = False, name: str = "p"
+) -> Param:
+    return Param(name=name, type=kind, constraints=constraints, is_secret=secret)
+
+
+def check(value: Value | None, kind: ValueType, constraints: dict[str, Any] | None = None, **options: Any) -> list[str]:
+    return validate_value(value, param(kind, constraints, **options))
+
+
+# --- string ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "constraints", "errors"),
+    [
+        ("abcd", {"minLength": 5}, ["p: must be at least 5 characters long (got 4)"]),
+        ("abcde", {"minLength": 5}, []),
+        ("😀😀😀", {"maxLength": 3}, []),  # code points, not bytes or UTF-16 units
+        ("😀😀😀😀", {"maxLength": 3}, ["p: must be at most 3 characters long (got 4)"]),
+        ("", {"minLength": 0}, []),
+        ("xx-abc-yy", {"pattern": "abc"}, []),  # a search, not anchored
+        ("abd", {"pattern": "^abc"}, ["p: must match the pattern '^abc' (got \"abd\")"]),
+        (
+            "abc\n",
+            {"pattern": "^abc$"},
+            ["p: must match the pattern '^abc$' (got \"abc\\n\")"],
+        ),  # RE2: $ is end of text
+        ("abc\n", {"pattern": "(?m)^abc$"}, []),
+        ("abc", {"pattern": "abc\\z"}, []),
+        ("\u0661", {"pattern": "^\\d$"}, ["p: must match the pattern '^\\d$' (got \"\u0661\")"]),  # RE2 \d is ASCII
+        ("Ab9", {"pattern": "^[[:alpha:]]+[[:digit:]]$"}, []),
+        ("]", {"pattern": "^[]a]$"}, []),
+        ("b", {"enum": ["a", "b"]}, []),
+        ("c", {"enum": ["a", "b"]}, ['p: must be one of the following: "a", "b" (got "c")']),
+        ("1.0", {"format": "semver"}, ["p: does not match format 'semver' (got \"1.0\")"]),
+        ("alpine", {"format": "docker-image-ref"}, []),
+        ("abc", {"allOf": [{"minLength": 1}, {"maxLength": 2}]}, ["p: must be at most 2 characters long (got 3)"]),
+        ("abc", {"not": {"pattern": "b"}}, ['p: must not match the schema {"pattern":"b"} (got "abc")']),
+        (
+            "abc",
+            {"oneOf": [{"minLength": 1}, {"pattern": "a"}]},
+            ["p: must match exactly one of the 'oneOf' schemas, but matches more than one"],
+        ),
+        (
+            "abc",
+            {"anyOf": [{"minLength": 5}, {"format": "semver"}]},
+            [
+                "p: must match at least one of the 'anyOf' schemas, but matches none (must be at least 5 characters long "
+                "(got 3); does not match format 'semver' (got \"abc\"))"
+            ],
+        ),
+    ],
+)
+def test_string_constraints(text: str, constraints: dict[str, Any], errors: list[str]) -> None:
+    assert check(Value.string(text), ValueType.STRING, constraints) == errors
+
+
+def test_every_violation_is_reported() -> None:
+    errors = check(
+        Value.string("x"), ValueType.STRING, {"minLength": 2, "pattern": "^y", "enum": ["z"], "format": "email"}
+    )
+    assert len(errors) == 4
+
+
+def test_string_params_check_the_coerced_copy() -> None:
+    value = Value.number(12345)
+    assert check(value, ValueType.STRING, {"pattern": "^[0-9]+$", "minLength": 5}) == []
+    assert value == Value.number(12345)
+
+
+def test_invalid_pattern_is_reported() -> None:
+    assert check(Value.string("x"), ValueType.STRING, {"pattern": "\\pL"}) == [
+        "p: the constraint pattern '\\pL' is not a valid regular expression: bad escape \\p at position 0"
+    ]
+
+
+# --- number ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "constraints", "errors"),
+    [
+        (-5, {"minimum": 0}, ["p: must be greater than or equal to 0 (got -5)"]),  # zero values count (§10.8)
+        (5, {"maximum": 0}, ["p: must be less than or equal to 0 (got 5)"]),
+        (0, {"minimum": 0, "maximum": 0}, []),
+        (0, {"minimum": 0, "exclusiveMinimum": True}, ["p: must be greater than 0 (got 0)"]),
+        (10, {"maximum": 10, "exclusiveMaximum": True}, ["p: must be less than 10 (got 10)"]),
+        (0.3, {"multipleOf": 0.1}, []),  # exact decimal arithmetic
+        (0.35, {"multipleOf": 0.1}, ["p: must be a multiple of 0.1 (got 0.35)"]),
+        (3.0, {"format": "integer"}, []),
+        (2.5, {"format": "integer"}, ["p: does not match format 'integer' (got 2.5)"]),
+        (2, {"enum": [1, 2.0]}, []),
+        (1e21, {"maximum": 1e22}, []),
+        (3, {"type": "integer"}, []),  # 3.0 is written as 3, so it is an integer
+    ],
+)
+def test_number_constraints(number: float, constraints: dict[str, Any], errors: list[str]) -> None:
+    assert check(Value.number(number), ValueType.NUMBER, constraints) == errors
+
+
+def test_number_params_coerce_strings_and_files(tmp_path: Path) -> None:
+    assert check(Value.string("5"), ValueType.NUMBER, {"maximum": 5}) == []
+    assert check(Value.string("five"), ValueType.NUMBER) == [
+        "p: unable to coerce string 'five' to number; invalid syntax"
+    ]
+    assert check(Value.array([]), ValueType.NUMBER) == ["p: unable to coerce array to number; incompatible types"]
+    number_file = tmp_path / "n"
+    number_file.write_text("7")
+    assert check(Value.file(number_file), ValueType.NUMBER, {"minimum": 8}) == [
+        "p: must be greater than or equal to 8 (got 7)"
+    ]
+
+
+def test_nan_passes_without_constraints_and_fails_with_them() -> None:
+    assert check(Value.number(float("nan")), ValueType.NUMBER) == []
+    assert check(Value.number(float("nan")), ValueType.NUMBER, {"minimum": 0}) == [
+        "p: NaN is not a JSON value, so it cannot be checked against the constraints"
+    ]
+
+
+# --- array -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("items", "constraints", "errors"),
+    [
+        ([1], {"maxItems": 0}, ["p: must have at most 0 items (got 1)"]),
+        ([], {"minItems": 1}, ["p: must have at least 1 item (got 0)"]),
+        ([1, 1.0], {"uniqueItems": True}, ["p: items must be unique"]),
+        ([1, 1], {"uniqueItems": False}, []),
+        ([1, "x"], {"items": {"type": "number"}}, ["p[1]: must be of type number, not string"]),
+        (["1.0.0", "v1"], {"items": {"format": "semver"}}, ["p[1]: does not match format 'semver' (got \"v1\")"]),
+        (
+            [1, "a", 3],
+            {"items": [{"type": "number"}, {"type": "string"}], "additionalItems": False},
+            ["p: must have at most 2 items; additional items are not allowed"],
+        ),
+        (
+            [1, "a", "b"],
+            {"items": [{"type": "number"}], "additionalItems": {"maxLength": 0}},
+            ["p[1]: must be at most 0 characters long (got 1)", "p[2]: must be at most 0 characters long (got 1)"],
+        ),
+    ],
+)
+def test_array_constraints(items: list[Any], constraints: dict[str, Any], errors: list[str]) -> None:
+    assert check(Value.array(items), ValueType.ARRAY, constraints) == errors
+
+
+def test_array_params_coerce_json_strings() -> None:
+    assert check(Value.string("[1,2]"), ValueType.ARRAY, {"minItems": 2}) == []
+    assert check(Value.string("{}"), ValueType.ARRAY) == [
+        "p: unable to coerce string '{}' to array; the JSON is an object, not an array"
+    ]
+
+
+def test_json_null_has_no_items_to_check() -> None:
+    # As in the reference, "null" coerces to no value, and item constraints ignore it.
+    assert check(Value.string("null"), ValueType.ARRAY, {"minItems": 1}) == []
+
+
+# --- object ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "constraints", "errors"),
+    [
+        (
+            {"a": 1, "z": 2},
+            {"properties": {"a": {}}, "additionalProperties": False},
+            ["p: additional property 'z' not allowed"],
+        ),
+        ({"a": 1}, {"properties": {"a": {}}, "additionalProperties": False}, []),
+        (
+            {"x1": 1, "y": 2},
+            {"patternProperties": {"^x": {}}, "additionalProperties": False},
+            ["p: additional property 'y' not allowed"],
+        ),
+        ({"x1": "s"}, {"patternProperties": {"^x": {"type": "number"}}}, ["p.x1: must be of type number, not string"]),
+        ({"a": 1, "b": "s"}, {"additionalProperties": {"type": "number"}}, ["p.b: must be of type number, not string"]),
+        ({}, {"required": ["b", "c"]}, ["p: property 'b' is required", "p: property 'c' is required"]),
+        ({"a": 1}, {"maxProperties": 0}, ["p: must have at most 0 properties (got 1)"]),
+        ({}, {"minProperties": 1}, ["p: must have at least 1 property (got 0)"]),
+        ({"a": 1}, {"dependencies": {"a": ["b"]}}, ["p: property 'b' is required when property 'a' is present"]),
+        ({"a": 1}, {"dependencies": {"a": {"required": ["c"]}}}, ["p: property 'c' is required"]),
+        ({"b": 1}, {"dependencies": {"a": ["b"]}}, []),
+        (
+            {"v": "1.0"},
+            {"properties": {"v": {"format": "semver"}}},
+            ["p.v: does not match format 'semver' (got \"1.0\")"],
+        ),
+        (
+            {"v": "x"},
+            {"properties": {"v": {"anyOf": [{"maxLength": 0}]}}},
+            [
+                "p.v: must match at least one of the 'anyOf' schemas, but matches none (must be at most 0 characters long (got 1))"
+            ],
+        ),
+        (
+            {"a b": {"c": [0, "x"]}},
+            {"properties": {"a b": {"properties": {"c": {"items": {"type": "number"}}}}}},
+            ['p["a b"].c[1]: must be of type number, not string'],
+        ),
+        ({"a": 1}, {"enum": [{"a": 2}]}, ['p: must be one of the following: {"a":2} (got {"a":1})']),
+    ],
+)
+def test_object_constraints(data: dict[str, Any], constraints: dict[str, Any], errors: list[str]) -> None:
+    assert check(Value.object(data), ValueType.OBJECT, constraints) == errors
+
+
+def test_object_params_coerce_json_files(tmp_path: Path) -> None:
+    document = tmp_path / "doc.json"
+    document.write_text('{"a": 1}')
+    assert check(Value.file(document), ValueType.OBJECT, {"required": ["a"]}) == []
+
+
+# --- dir, file, socket -----------------------------------------------------------------------
+
+
+def test_dir_params(tmp_path: Path) -> None:
+    regular = tmp_path / "f"
+    regular.write_text("")
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    assert check(Value.dir(tmp_path), ValueType.DIR) == []
+    assert check(Value.dir(link), ValueType.DIR) == []  # symlinks are followed
+    assert check(Value.dir(regular), ValueType.DIR) == [f"p: '{regular}' is not a dir"]
+    assert check(Value.dir(tmp_path / "missing"), ValueType.DIR) == [f"p: dir '{tmp_path / 'missing'}' does not exist"]
+    assert check(Value.string(str(tmp_path)), ValueType.DIR) == ["p: dir required; got a string value"]
+
+
+def test_file_params(tmp_path: Path) -> None:
+    regular = tmp_path / "f"
+    regular.write_text("")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    assert check(Value.file(regular), ValueType.FILE) == []
+    assert check(Value.file(tmp_path), ValueType.FILE) == [f"p: '{tmp_path}' is not a regular file"]
+    assert check(Value.file(dangling), ValueType.FILE) == [f"p: file '{dangling}' does not exist"]
+    assert check(Value.dir(regular), ValueType.FILE) == ["p: file required; got a dir value"]
+
+
+def test_socket_params() -> None:
+    assert check(Value.socket("0.0.0.0"), ValueType.SOCKET) == []
+    assert check(Value.socket("/not/checked.sock"), ValueType.SOCKET) == []
+    assert check(Value.string("0.0.0.0"), ValueType.SOCKET) == ["p: socket required; got a string value"]
+
+
+@pytest.mark.parametrize("kind", list(ValueType))
+def test_no_value_at_all_is_required(kind: ValueType) -> None:
+    assert check(None, kind) == ["p: param required"]
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+SECRET = "hunter2-secret"
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "constraints"),
+    [
+        (ValueType.STRING, Value.string(SECRET), {"enum": ["x"]}),
+        (ValueType.STRING, Value.string(SECRET), {"pattern": "^x"}),
+        (ValueType.STRING, Value.string(SECRET), {"format": "semver"}),
+        (ValueType.STRING, Value.string(SECRET), {"not": {"minLength": 1}}),
+        (ValueType.STRING, Value.string(SECRET), {"anyOf": [{"enum": ["x"]}, {"format": "email"}]}),
+        (ValueType.NUMBER, Value.string(SECRET), None),
+        (ValueType.NUMBER, Value.number(123456789), {"maximum": 1}),
+        (ValueType.ARRAY, Value.string(SECRET), None),
+        (ValueType.ARRAY, Value.array([SECRET]), {"items": {"enum": ["x"]}}),
+        (ValueType.OBJECT, Value.object({SECRET: 1}), {"additionalProperties": False}),
+        (ValueType.OBJECT, Value.object({"k": SECRET}), {"properties": {"k": {"format": "uri"}}}),
+        (ValueType.DIR, Value.dir(f"/{SECRET}"), None),
+        (ValueType.FILE, Value.file(f"/{SECRET}"), None),
+    ],
+)
+def test_secret_values_never_appear_in_messages(
+    kind: ValueType, value: Value, constraints: dict[str, Any] | None
+) -> None:
+    shown = "123456789" if value.data == 123456789 else SECRET
+    public = check(value, kind, constraints)
+    secret = check(value, kind, constraints, secret=True)
+    assert any(shown in message for message in public)  # so the secret case is a real check
+    assert secret and len(secret) == len(public)
+    assert not any(shown in message for message in secret), secret
+
+
+# --- the validator itself --------------------------------------------------------------------
+
+
+def test_a_constraint_set_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[Any] = []
+    real = constraints_module._OpspecValidator
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    constraints_module._validator_for.cache_clear()
+    monkeypatch.setattr(constraints_module, "_OpspecValidator", counting)
+    for text in ["a", "bb", "ccc"]:
+        check(Value.string(text), ValueType.STRING, {"minLength": 2, "maxLength": 9})
+        check(Value.string(text), ValueType.STRING, {"maxLength": 9, "minLength": 2})  # same set, other order
+    check(Value.string("x"), ValueType.STRING, {"minLength": 3})
+    assert len(built) == 2
+
+
+def test_invalid_constraints_are_reported_not_raised() -> None:
+    assert check(Value.string("x"), ValueType.STRING, {"minLength": -1}) == [
+        "p: invalid constraints at minLength: -1 is less than the minimum of 0"
+    ]
+    assert check(Value.string("x"), ValueType.STRING, {"$ref": "http://example.invalid/schema"})[0].startswith(
+        "p: invalid constraints: "
+    )
+
+
+def test_constraint_errors_checks_plain_json_data() -> None:
+    assert constraint_errors(None, "anything") == []
+    assert constraint_errors({"minimum": 3}, 2) == ["must be greater than or equal to 3 (got 2)"]
+    assert constraint_errors({"items": {"required": ["a"]}}, [{}]) == ["[0]: property 'a' is required"]
+    assert constraint_errors({"properties": {"a": {"type": "string"}}}, {"a": 1}) == [
+        "a: must be of type string, not number"
+    ]
+    assert constraint_errors({"enum": ["x"]}, "s3cret", secret=True) == ['must be one of the following: "x"']
