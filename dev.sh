@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's two entry points; both set up everything they need first.
 #   ./dev.sh examples [ARGS...]   run the example op packages (pytest --opspec examples/)
-#   ./dev.sh test [PYTEST ARGS...]  run the test suite
+#   ./dev.sh test [PYTEST ARGS...]  lint (ruff), type-check (mypy), then run the test suite
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -21,5 +21,8 @@ source .venv/bin/activate
 
 case "$cmd" in
   examples) exec pytest -p no:cacheprovider --opspec examples/ "$@" ;;
-  test) exec pytest "$@" ;;
+  test)
+    ruff check .
+    mypy
+    exec pytest "$@" ;;
 esac

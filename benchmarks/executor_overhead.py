@@ -105,7 +105,8 @@ def main() -> int:
             base, target = baselines[name]
             ratio = mean[name] / mean[base]
             verdict = "" if target is None else ("  ok" if ratio <= target else f"  OVER target {target:.2f}x")
-            line += f"   {ratio:.2f}x of '{base}'" + (f" (target <= {target:.2f}x){verdict}" if target else " (engine floor)")
+            line += f"   {ratio:.2f}x of '{base}'"
+            line += f" (target <= {target:.2f}x){verdict}" if target else " (engine floor)"
         print(line)
     return 0
 

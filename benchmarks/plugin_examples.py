@@ -76,7 +76,7 @@ def bare_runs(rounds: int) -> dict[str, float]:
         for package in find_packages([ROOT / "examples"]):
             file = find_scenario_file(package)
             scenarios = load_scenarios(file) if file else []
-            for scenario, test_id in zip(scenarios, scenario_ids(scenarios)):
+            for scenario, test_id in zip(scenarios, scenario_ids(scenarios), strict=True):
                 if scenario.kind is Kind.CALL and scenario.skip is None:
                     args = scope_args(scenario, load_op(package).inputs)
                     jobs.append((f"{package.name}::{test_id}", package, args))

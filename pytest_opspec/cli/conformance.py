@@ -22,4 +22,7 @@ def conformance(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
 
 
-COMMAND = Command("conformance", "check a node against the opspec node API, with a report (default: the bundled node)", _configure_conformance, conformance)
+COMMAND = Command(
+    "conformance", "check a node against the opspec node API, with a report (default: the bundled node)",
+    _configure_conformance, conformance,
+)

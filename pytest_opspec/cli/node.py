@@ -73,4 +73,7 @@ def node(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMAND = Command("node", "serve the opspec node API (HTTP + WebSocket), running ops in local Docker containers", _configure_node, node)
+COMMAND = Command(
+    "node", "serve the opspec node API (HTTP + WebSocket), running ops in local Docker containers",
+    _configure_node, node,
+)

@@ -144,4 +144,7 @@ def _print_result(result: RunResult, secret_outputs: set[str], output_format: st
             print(f"  {name}: {result.mask(format_value(value, secret=name in secret_outputs))}")
 
 
-COMMAND = Command("run", "run an op package in local Docker containers, streaming their output", _configure_run, run)
+COMMAND = Command(
+    "run", "run an op package in local Docker containers, streaming their output",
+    _configure_run, run,
+)

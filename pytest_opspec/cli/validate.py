@@ -62,4 +62,7 @@ def _summary_text(reports: list[ValidationReport], paths: Sequence[str]) -> str:
             f"{s['invalid']} invalid ({s['errors']} errors, {s['warnings']} warnings)")
 
 
-COMMAND = Command("validate", "validate op packages (YAML 1.2, the op.yml schema and static checks)", _configure_validate, validate)
+COMMAND = Command(
+    "validate", "validate op packages (YAML 1.2, the op.yml schema and static checks)",
+    _configure_validate, validate,
+)

@@ -17,7 +17,7 @@ API_DOCUMENT = "node-api.openapi.yaml"
 _FORMATS = jsonschema.FormatChecker(formats=())
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
+@_FORMATS.checks("date-time", raises=ValueError)  # type: ignore[untyped-decorator]  # jsonschema has no types
 def _date_time(instance: object) -> bool:
     if isinstance(instance, str):
         parse_timestamp(instance)

@@ -58,7 +58,8 @@ class BrokerClosedError(Exception):
 
 def encode(event: Event) -> Record:
     """The event's API JSON as sent on the stream: ``Event.to_json()``, compactly encoded."""
-    if event.type in _OUTPUT_TYPES and None not in (event.image_ref, event.container_id, event.pkg_ref, event.data):
+    if (event.type in _OUTPUT_TYPES and event.data is not None
+            and None not in (event.image_ref, event.container_id, event.pkg_ref)):
         # Output lines are most events by far: only data and timestamp vary within a container.
         head, tail = _output_parts(event.type, event.image_ref, event.root_op_id, event.container_id,
                                    event.pkg_ref)

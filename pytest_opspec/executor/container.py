@@ -177,7 +177,8 @@ class ContainerInterpreter:
             if value is not None:
                 if value.type is not ValueType.SOCKET:
                     # The reference crashes here (SEMANTICS §10.14).
-                    raise CallFailed(f"unable to bind socket {address} to '{name}': it holds a {value.type}, not a socket")
+                    raise CallFailed(f"unable to bind socket {address} to '{name}': "
+                                     f"it holds a {value.type}, not a socket")
                 if "/" in value.data or "\\" in value.data:
                     prepared.mounts.append(Mount(value.data, address))
             elif "/" in address or "\\" in address:
@@ -211,7 +212,7 @@ def _ports(ports: Mapping[str, str]) -> dict[str, list[str]]:
             raise CallFailed(
                 f"invalid port binding {container_spec!r}: {host_spec!r}; the ranges differ in length"
             )
-        for container_port, host_port in zip(container_ports, host_ports):
+        for container_port, host_port in zip(container_ports, host_ports, strict=True):
             bindings[f"{container_port}/{protocol or 'tcp'}"] = [str(host_port)]
     return bindings
 

@@ -63,10 +63,11 @@ class Executor:
     """Runs root ops. Thread-safe; one per pytest session, node or `opspec run`.
 
     It takes a runtime and never builds one (backends/runtime.py has the one factory); with
-    ``close_runtime`` the executor closes it on ``close``. ``data_dir`` holds scratch files of runs (a private temporary directory when not given). Every
-    container and network is labelled with this executor's owner id; ``close`` kills what still runs,
-    waits, and removes all of it. With ``retain_ended``, only that many ended root ops are remembered
-    (with their scratch files: file and dir outputs); older ones are released as new ones end.
+    ``close_runtime`` the executor closes it on ``close``. ``data_dir`` holds scratch files of runs (a
+    private temporary directory when not given). Every container and network is labelled with this
+    executor's owner id; ``close`` kills what still runs, waits, and removes all of it. With
+    ``retain_ended``, only that many ended root ops are remembered (with their scratch files: file and
+    dir outputs); older ones are released as new ones end.
     """
 
     def __init__(
@@ -87,7 +88,7 @@ class Executor:
         self.owner = owner or uuid.uuid4().hex
         self.labels = owner_labels(self.owner)
         self._tempdir = tempfile.TemporaryDirectory(prefix="opspec-") if data_dir is None else None
-        self.data_dir = Path(self._tempdir.name if self._tempdir else data_dir).resolve()
+        self.data_dir = Path(self._tempdir.name if self._tempdir is not None else str(data_dir)).resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = bus or EventBus()
         self.tty = tty

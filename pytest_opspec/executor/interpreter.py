@@ -19,7 +19,8 @@ from ..events import Event, EventType, Outcome
 from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
 from ..pkgs import Package, resolve
-from ..runtime.base import LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerRuntime, ContainerSpec
+from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerRuntime,
+                            ContainerSpec)
 from ..values import Value, ValueType
 from ..values.coerce import coerce
 from .binding import bind_inputs, default_value
@@ -149,7 +150,8 @@ class RootRun:
         threads = []
         for child in call.calls:
             child_id = new_call_id()
-            thread = threading.Thread(target=run_child, args=(child, child_id), name=f"opspec-{child_id[:8]}", daemon=True)
+            thread = threading.Thread(target=run_child, args=(child, child_id), name=f"opspec-{child_id[:8]}",
+                                      daemon=True)
             thread.start()
             threads.append(thread)
         for thread in threads:
@@ -175,15 +177,16 @@ class RootRun:
             prepared = interpreter.interpret(call, scope)
         except CallFailed as failure:
             raise _located(failure, call, frame) from None
-        except OpspecError as error:
-            raise _located(CallFailed(str(error)), call, frame) from None
+        except OpspecError as problem:
+            raise _located(CallFailed(str(problem)), call, frame) from None
         image_ref = prepared.image
         pkg_ref = frame.pkg.ref
         self.publish(EventType.CONTAINER_STARTED, path, container_id=container_id, image_ref=image_ref, pkg_ref=pkg_ref)
 
         def line_publisher(event_type: EventType) -> Callable[[bytes], None]:
             def publish_line(line: bytes) -> None:
-                self.publish(event_type, path, container_id=container_id, image_ref=image_ref, pkg_ref=pkg_ref, data=line)
+                self.publish(event_type, path, container_id=container_id, image_ref=image_ref, pkg_ref=pkg_ref,
+                             data=line)
             return publish_line
 
         streams = {
@@ -211,8 +214,8 @@ class RootRun:
             exit_code = self.runtime.run(spec, lambda stream, data: streams[stream].feed(data), on_pull_progress)
         except (ContainerKilled, Killed):
             killed, exit_code = True, 137
-        except ContainerError as failure:
-            error = str(failure)
+        except ContainerError as container_error:
+            error = str(container_error)
         finally:
             cancel.unregister(container_id)
             for lines in streams.values():
@@ -285,10 +288,10 @@ class RootRun:
             raise
         except Exception as error:  # a bug must still end the op with a reason, never leave it hanging
             log.exception("internal error in op %s", op_id)
-            failure = CallFailed(f"internal error: {type(error).__name__}: {error}")
-            self.publish(EventType.OP_ERRED, path, op_id=op_id, pkg_ref=pkg_ref, msg=failure.message)
+            internal = CallFailed(f"internal error: {type(error).__name__}: {error}")
+            self.publish(EventType.OP_ERRED, path, op_id=op_id, pkg_ref=pkg_ref, msg=internal.message)
             self.publish(EventType.OP_ENDED, path, op_id=op_id, pkg_ref=pkg_ref, outcome=Outcome.FAILED)
-            raise failure from error
+            raise internal from error
         self.publish(EventType.OP_ENDED, path, op_id=op_id, pkg_ref=pkg_ref, outcome=Outcome.SUCCEEDED, outputs=outputs)
         return outputs, run_outputs
 

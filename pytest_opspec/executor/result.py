@@ -88,16 +88,16 @@ class RunResult:
         pkg_ref = ""
         for event in ordered:
             kind = event.type
-            if kind is EventType.CONTAINER_STARTED:
+            if kind is EventType.CONTAINER_STARTED and event.container_id is not None:
                 containers[event.container_id] = ContainerRun(
                     event.container_id, event.image_ref or "", event.pkg_ref or "", event.call_path)
             elif kind in (EventType.CONTAINER_STDOUT_WRITTEN_TO, EventType.CONTAINER_STDERR_WRITTEN_TO):
-                container = containers.get(event.container_id)
+                container = containers.get(event.container_id or "")
                 if container is None or not event.pkg_ref:  # image pull progress is not the container's output
                     continue
                 chunks.setdefault((container.id, kind), []).append(event.data or b"")
             elif kind is EventType.CONTAINER_EXITED:
-                container = containers.get(event.container_id)
+                container = containers.get(event.container_id or "")
                 if container is not None:
                     container.exit_code = event.exit_code
                     container.outputs = dict(event.outputs or {})

@@ -305,7 +305,7 @@ def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: 
         names = ", ".join(f"'{extra}'" for extra in extras)
         noun = "property" if len(extras) == 1 else "properties"
         error = ValidationError(f"additional {noun} {names} not allowed")
-        error.redacted_message = "additional properties are not allowed"  # type: ignore[attr-defined]
+        error.redacted_message = "additional properties are not allowed"
         yield error
 
 
@@ -348,7 +348,7 @@ def _exact(number: int | float) -> Fraction:
 
 def _pattern_error(pattern: str, reason: str) -> ValidationError:
     error = ValidationError(f"the constraint pattern '{pattern}' is not a valid regular expression: {reason}")
-    error.validator = "patternError"  # type: ignore[assignment]
+    error.validator = "patternError"
     return error
 
 

@@ -293,7 +293,8 @@ def _compare(want: Any, got: Any, where: str) -> list[str]:
     if isinstance(want, list):
         if not isinstance(got, list) or len(got) != len(want):
             return [f"{where}: expected {_short(want)}, got {_short(got)}"]
-        return [p for index, (sub, item) in enumerate(zip(want, got)) for p in _compare(sub, item, f"{where}[{index}]")]
+        return [problem for index, (sub, item) in enumerate(zip(want, got, strict=True))
+                for problem in _compare(sub, item, f"{where}[{index}]")]
     if _equal(want, got):
         return []
     return [f"{where}: expected {_short(want)}, got {_short(got)}"]

@@ -328,7 +328,7 @@ class _Builder:
 
     def alias(self, event: ev.AliasEvent) -> None:
         position = _position(event.start_mark)
-        anchor = event.anchor
+        anchor = event.anchor or ""
         location = self.next_location(position)
         where = location if location is not None else self.stack[-1].location
         if anchor in self.open_anchors:

@@ -55,7 +55,7 @@ class ScenarioItem(pytest.Function):
 
 def scenario_items(package: OpPackageDir) -> list[pytest.Item]:
     items: list[pytest.Item] = []
-    for scenario, name in zip(package.scenarios, scenario_ids(package.scenarios)):
+    for scenario, name in zip(package.scenarios, scenario_ids(package.scenarios), strict=True):
         run = _RUNNERS[scenario.kind]
 
         def test(request: pytest.FixtureRequest, scenario: Scenario = scenario, run: Callable[..., None] = run) -> None:

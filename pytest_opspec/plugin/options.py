@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -106,7 +106,9 @@ CONFORMANCE: dict[str, Setting] = {
 SETTINGS: tuple[Setting, ...] = (OPSPEC_PATHS, NODE_URL, IMAGE_MAP, PULL, TIMEOUT, KEEP_CONTAINERS,
                                  *CONFORMANCE.values())
 
-_INI_TYPES = {Kind.PATHS: "paths", Kind.IMAGE_MAP: "linelist", Kind.LIST: "linelist", Kind.FLAG: "bool"}
+IniType = Literal["string", "paths", "linelist", "bool"]
+_INI_TYPES: dict[Kind, IniType] = {Kind.PATHS: "paths", Kind.IMAGE_MAP: "linelist", Kind.LIST: "linelist",
+                                   Kind.FLAG: "bool"}
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 

@@ -304,7 +304,7 @@ class OpSnapshotExtension(JSONSnapshotExtension):
             return list(iterable)
         return super().sort(iterable)
 
-    def serialize(self, data: Any, *, exclude: Any = None, include: Any = None, matcher: Any = None) -> str:
+    def serialize(self, data: Any, *, exclude: Any = None, include: Any = None, matcher: Any = None) -> str | bytes:
         if not isinstance(data, RunResult):
             return super().serialize(data, exclude=exclude, include=include, matcher=matcher)
         document = self._filter(data=normalize_result(data), depth=0, path=(), exclude=exclude, include=include,

@@ -54,7 +54,8 @@ class EventPrinter:
     def _prefix(self, event: Event) -> str:
         prefix = self._prefixes.get(event.container_id or "")
         if prefix is None:
-            label = f"{_short(event.pkg_ref)} {event.image_ref or ''} {(event.container_id or '')[:6]}".replace("  ", " ")
+            label = f"{_short(event.pkg_ref)} {event.image_ref or ''} {(event.container_id or '')[:6]}"
+            label = label.replace("  ", " ")
             prefix = self._paint(_COLORS[len(self._prefixes) % len(_COLORS)], f"[{label.strip()}]") + " "
             self._prefixes[event.container_id or ""] = prefix
         return prefix
@@ -85,7 +86,8 @@ class EventPrinter:
             outcome = event.outcome
             code = {"SUCCEEDED": "32", "FAILED": "31", "KILLED": "33"}.get(outcome.value if outcome else "", "0")
             mark = "✔" if outcome is Outcome.SUCCEEDED else "✖"
-            return self._paint(code, f"{mark} op {_short(event.pkg_ref)} {outcome.value.lower() if outcome else 'ended'}") + "\n"
+            ended = outcome.value.lower() if outcome else "ended"
+            return self._paint(code, f"{mark} op {_short(event.pkg_ref)} {ended}") + "\n"
         if kind is EventType.CONTAINER_EXITED and event.exit_code:
             return self._prefix(event) + self._paint("31", f"exited with code {event.exit_code}") + "\n"
         return None

@@ -81,11 +81,10 @@ class ContainerRuntime(Protocol):
     def ping(self) -> None:
         """Raise EngineUnavailableError when the engine does not answer."""
 
-    def ensure_image(self, image: str, auth: RegistryAuth | None, on_progress: PullProgressCallback) -> str:
-        """Make the image available per the pull policy; return the ref actually used (after mapping)."""
-
-    def run(self, spec: ContainerSpec, on_output: OutputCallback) -> int:
-        """Create, start and follow a container to its end; return its exit code.
+    def run(self, spec: ContainerSpec, on_output: OutputCallback,
+            on_pull_progress: PullProgressCallback = ...) -> int:
+        """Make the image available per the pull policy (reporting pull progress), then create, start and
+        follow a container to its end; return its exit code.
 
         Raises ContainerKilled if it was killed, ContainerError if it could not run. The container is
         removed afterwards (possibly in the background; see ``close``).

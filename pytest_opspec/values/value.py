@@ -100,6 +100,7 @@ class Value:
             raise ValueShapeError(f"{where}.{value_type.value}: expected a JSON "
                                   f"{_kind_name(expected)}, got {_json_kind(data)}")
         if value_type is ValueType.NUMBER:
+            assert isinstance(data, (int, float))  # checked above
             data = float(data)
         return cls(value_type, data)
 

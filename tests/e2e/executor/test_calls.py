@@ -60,7 +60,7 @@ def test_ids_and_event_order(runner: OpRunner, make_op) -> None:
         assert HEX32.match(container.id)  # serial/parallel children: 32 hex
     # Sequence numbers and timestamps are strictly increasing together.
     assert [e.seq for e in events] == sorted(e.seq for e in events)
-    assert all(a.timestamp_ns < b.timestamp_ns for a, b in zip(events, events[1:]))
+    assert all(a.timestamp_ns < b.timestamp_ns for a, b in zip(events, events[1:], strict=False))
     # parallelCallEnded follows both children's containerExited.
     parallel_end = next(i for i, e in enumerate(events) if e.type is EventType.PARALLEL_CALL_ENDED)
     exits = [i for i, e in enumerate(events) if e.type is EventType.CONTAINER_EXITED]

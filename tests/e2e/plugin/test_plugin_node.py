@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from pytest_opspec.errors import OpspecError
 from pytest_opspec.node.client import NodeClient
 from pytest_opspec.runtime.base import LABEL_OWNER, LABEL_PID
 from pytest_opspec.runtime.docker import DockerRuntime
@@ -109,7 +110,7 @@ def test_node_client_is_the_sessions_bundled_node(pytester: pytest.Pytester, wor
     assert len(urls) == 1, "every process of the session uses the same node"
     url = urls.pop()
     with NodeClient(url, timeout=2) as client:  # stopped with the session
-        with pytest.raises(Exception):
+        with pytest.raises(OpspecError):
             client.liveness()
     session_dir = Path((pytester.path / "session-dir").read_text())
     assert not session_dir.exists(), "the session's directory (node data, state) is removed at the end"
