@@ -33,7 +33,7 @@ from pytest_opspec.backends.runtime import make_runtime  # noqa: E402
 from pytest_opspec.executor import Executor, OpRunner  # noqa: E402
 from pytest_opspec.model import load_op  # noqa: E402
 from pytest_opspec.pkgs.discover import find_packages  # noqa: E402
-from pytest_opspec.runtime.base import parse_image_map  # noqa: E402
+from pytest_opspec.options import IMAGE_MAP, resolve  # noqa: E402
 from pytest_opspec.model.scenarios import Kind, find_scenario_file, load_scenarios, scenario_ids, scope_args  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def first_call(junit: Path) -> str | None:
 def bare_runs(rounds: int) -> dict[str, float]:
     """Median bare run time of each call scenario's op with its args, on a connected executor."""
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
-    image_map = parse_image_map(ini.get("opspec_image_map", []))
+    image_map = dict(resolve(IMAGE_MAP, ini=ini.get("opspec_image_map", []))[0])
     samples: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp, Executor(make_runtime(image_map=image_map), data_dir=Path(tmp),
                                                            close_runtime=True) as executor:

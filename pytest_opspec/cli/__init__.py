@@ -12,6 +12,7 @@ from typing import Sequence
 
 from .. import OPSPEC_VERSION, __version__
 from ..errors import OpspecError
+from ..options import OptionError
 from . import conformance, node, run, validate
 from .common import EXIT_FAILED, Command, UsageError
 
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
     try:
         return int(args.run(args))
-    except UsageError as error:
+    except (UsageError, OptionError) as error:
         parser.error(str(error))  # exits 2
     except OpspecError as error:
         print(f"opspec: {error}", file=sys.stderr)

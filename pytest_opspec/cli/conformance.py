@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import Command, UsageError
+from .common import Command
+
 
 def _configure_conformance(parser: argparse.ArgumentParser) -> None:
     from ..conformance.cli import configure
@@ -14,12 +15,8 @@ def _configure_conformance(parser: argparse.ArgumentParser) -> None:
 
 def conformance(args: argparse.Namespace) -> int:
     from ..conformance.cli import run as run_conformance
-    from ..conformance.config import ConfigError
 
-    try:
-        return run_conformance(args)
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
+    return run_conformance(args)
 
 
 COMMAND = Command(

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import sys
 from pathlib import Path
 
 from ..backends.runtime import make_runtime
-from ..events.broker import DEFAULT_MAX_LAG
-from .common import EXIT_OK, Command, UsageError, add_container_arguments, container_options, setting
+from ..options import add_command_options, read_command_options
+from .common import EXIT_OK, Command
 
 def _configure_node(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen", metavar="HOST:PORT", default=None,
-                        help="where to serve the node API (default 127.0.0.1:42224, where opctl's CLI looks; "
-                             "env OPSPEC_NODE_LISTEN)")
-    parser.add_argument("--data-dir", metavar="DIR", default=None,
-                        help="the event history and scratch files (default $XDG_DATA_HOME/pytest-opspec/node; "
-                             "env OPSPEC_NODE_DATA_DIR)")
-    parser.add_argument("--max-lag", type=int, default=None, metavar="EVENTS",
-                        help="close an event-stream subscriber (code 1013) once it is this many events behind "
-                             f"(default {DEFAULT_MAX_LAG}; env OPSPEC_NODE_MAX_LAG)")
     parser.add_argument("--watch-pid", type=int, default=None, metavar="PID",
                         help="stop (cleanly) when process PID exits, e.g. the test session that started this node")
-    parser.add_argument("--opctl-lock", action="store_true",
-                        help="write $HOME/opctl/pid.lock so opctl's CLI uses this node instead of starting its own "
-                             "(env OPSPEC_NODE_OPCTL_LOCK=1)")
-    add_container_arguments(parser)
+    add_command_options(parser, "node")
 
 
 def node(args: argparse.Namespace) -> int:
@@ -34,33 +22,29 @@ def node(args: argparse.Namespace) -> int:
     import logging
 
     from ..node.core import Node, NodeSettings, default_data_dir
-    from ..node.server import NodeServer, parse_listen, serve
     from ..node.opctl_lock import OpctlLock
+    from ..node.server import NodeServer, serve
 
-    listen = str(setting(args.listen, "OPSPEC_NODE_LISTEN", "127.0.0.1:42224"))
-    try:
-        host, port = parse_listen(listen)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    data_dir = Path(str(setting(args.data_dir, "OPSPEC_NODE_DATA_DIR") or default_data_dir()))
-    max_lag_text = setting(args.max_lag, "OPSPEC_NODE_MAX_LAG", DEFAULT_MAX_LAG)
-    try:
-        max_lag = int(str(max_lag_text))
-    except ValueError:
-        raise UsageError(f"OPSPEC_NODE_MAX_LAG={max_lag_text!r} is not a number of events") from None
-    options = container_options(args)
-    settings = NodeSettings(data_dir=data_dir, tty=options.tty, keep_containers=options.keep_containers,
-                            max_lag=max_lag)
-    opctl_lock = OpctlLock() if (args.opctl_lock or os.environ.get("OPSPEC_NODE_OPCTL_LOCK") in ("1", "true", "yes")) \
-        else None
+    options = read_command_options(args, "node")
+    host, port = options["listen"]
+    data_dir = options["data_dir"] or default_data_dir()
+    settings = NodeSettings(data_dir=data_dir, tty=options["tty"], keep_containers=options["keep_containers"])
+    if options["max_lag"] is not None:
+        settings = dataclasses.replace(settings, max_lag=options["max_lag"])
+    opctl_lock = OpctlLock() if options["opctl_lock"] else None
+    url_file: Path | None = options["url_file"]
     logging.basicConfig(level=logging.INFO, format="opspec node: %(message)s", stream=sys.stderr)
-    runtime = make_runtime(image_map=options.image_map, pull_policy=options.pull_policy,
-                           keep_containers=options.keep_containers)
+    runtime = make_runtime(image_map=dict(options["image_map"]), pull_policy=options["pull"],
+                           keep_containers=options["keep_containers"])
     server = NodeServer(Node(settings, runtime), host, port)
 
     def ready(server: NodeServer) -> None:
         print(f"opspec node: serving the node API on {server.url} (data dir {data_dir}); "
               "SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
+        if url_file is not None:  # the machine-readable channel: written whole, then renamed into place
+            partial = url_file.with_name(url_file.name + ".partial")
+            partial.write_text(server.url + "\n")
+            partial.replace(url_file)
         if opctl_lock is not None and opctl_lock.acquire():
             print(f"opspec node: wrote {opctl_lock.path} for opctl's CLI", file=sys.stderr, flush=True)
 

@@ -15,11 +15,11 @@ from ..executor import Executor, OpRunner, RunResult
 from ..model import Param, load_op
 from ..model.args import document_arg, parse_text_arg
 from ..model.yaml12 import parse_yaml
-from ..options import positive_seconds
+from ..options import add_command_options, read_command_options
 from ..pkgs import resolve
 from ..reporting.console import EventPrinter, format_value
 from ..values import Value
-from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, add_container_arguments, container_options, setting
+from .common import EXIT_FAILED, EXIT_OK, Command, UsageError
 
 
 class Interrupted(Exception):
@@ -39,9 +39,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
                              "op's declared input (repeatable)")
     parser.add_argument("--args-file", metavar="FILE",
                         help="a YAML or JSON file mapping input names to values (plain, or typed as {string: x})")
-    add_container_arguments(parser)
-    parser.add_argument("--timeout", default=None, metavar="SECONDS",
-                        help="kill the op after this many seconds (env OPSPEC_TIMEOUT)")
+    add_command_options(parser, "run")
     parser.add_argument("--format", choices=("human", "json"), default="human",
                         help="how to print the outputs at the end (default: human)")
 
@@ -78,12 +76,8 @@ def _collect_args(args: argparse.Namespace, params: Mapping[str, Param], cwd: Pa
 
 def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
-    options = container_options(args)
-    timeout_text = setting(args.timeout, "OPSPEC_TIMEOUT")
-    try:
-        timeout = positive_seconds(str(timeout_text)) if timeout_text is not None else None
-    except ValueError as error:
-        raise UsageError(f"{'--timeout' if args.timeout is not None else 'env OPSPEC_TIMEOUT'}: {error}") from None
+    options = read_command_options(args, "run", defaults={"timeout": None})  # no time limit unless asked for
+    timeout = options["timeout"]
 
     package = resolve(args.pkg, lookup_dirs=[cwd])
     op = load_op(package.manifest)
@@ -94,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
         raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    runtime = make_runtime(image_map=options.image_map, pull_policy=options.pull_policy,
-                           keep_containers=options.keep_containers)
-    executor = Executor(runtime, tty=options.tty, keep_containers=options.keep_containers, close_runtime=True)
+    runtime = make_runtime(image_map=dict(options["image_map"]), pull_policy=options["pull"],
+                           keep_containers=options["keep_containers"])
+    executor = Executor(runtime, tty=options["tty"], keep_containers=options["keep_containers"], close_runtime=True)
     try:
         runner = OpRunner(executor, cwd=cwd)
         holder: list[str] = []

@@ -1,4 +1,4 @@
-"""`opspec conformance [URL]`: the suite from the command line (registered in pytest_opspec/cli.py).
+"""`opspec conformance [URL]`: the suite from the command line (the command is pytest_opspec/cli/conformance.py).
 
 Exit status: 0 when no check at or above ``--fail-on`` (default MUST) failed and the suite had no
 error, 1 otherwise; 2 for a usage error.
@@ -11,31 +11,19 @@ import signal
 import sys
 from typing import Any
 
-from .config import OPTIONS, Config, raw_from_env
+from ..options import CONFORMANCE_OPTIONS, add_command_options, read_command_options
+from .config import Config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    for option in OPTIONS:
-        help_text = f"{option.help} (env {option.env})"
-        if not option.flag:
-            parser.add_argument(option.name, nargs="?", metavar=option.metavar, help=help_text)
-        elif option.multiple:
-            parser.add_argument(option.flag, dest=option.name, action="append", metavar=option.metavar,
-                                help=help_text)
-        else:
-            parser.add_argument(option.flag, dest=option.name, metavar=option.metavar, help=help_text)
+    add_command_options(parser, "conformance", CONFORMANCE_OPTIONS)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary, not a line per check")
     parser.add_argument("--list", action="store_true", help="list the profile's checks (id, level, clause) and exit")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """Flags win over ``OPSPEC_CONFORMANCE_*`` env vars; raises ConfigError naming the bad one."""
-    raw: dict[str, tuple[Any, str]] = raw_from_env()
-    for option in OPTIONS:
-        value = getattr(args, option.name, None)
-        if value not in (None, []):
-            raw[option.name] = (value, option.flag or option.metavar)
-    return Config.from_raw(raw)
+    """Flags win over ``OPSPEC_CONFORMANCE_*`` env vars; raises OptionError naming the bad one."""
+    return Config.from_values(read_command_options(args, "conformance", CONFORMANCE_OPTIONS))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,4 +19,3 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "0.1.5": Profile("0.1.5", "node-api.openapi.yaml", "opspec 0.1.5 node API"),
 }
-DEFAULT_PROFILE = "0.1.5"

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from .config import Config, ConfigError
+from .config import Config
 from .context import Context
 from .registry import Check
 from .runner import CheckResult, Outcome, SetupError, Suite, SuiteRun, run_check, selected_checks
@@ -118,9 +118,6 @@ class ConformancePlugin:
             terminalreporter.write_line(f"wrote {path}")
 
 
-def build_config(raw: dict[str, tuple[Any, str]]) -> Config:
-    """The Config from the settings' raw values; a bad value is a pytest usage error."""
-    try:
-        return Config.from_raw(raw)
-    except ConfigError as error:
-        raise pytest.UsageError(str(error)) from None
+def build_config(values: dict[str, Any]) -> Config:
+    """The Config from the plugin's parsed conformance options."""
+    return Config.from_values(values)

@@ -14,30 +14,19 @@ from typing import Callable
 from aiohttp import web
 
 from ..errors import OpspecError
+from ..options import DEFAULT_NODE_HOST, DEFAULT_NODE_PORT
 from .app import create_app
 from .core import Node
 
 log = logging.getLogger(__name__)
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 42224
 
 
 class ListenError(OpspecError):
     pass
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[IPv6]:PORT`` or ``:PORT`` (on the default host); raises ValueError."""
-    host, sep, port_text = text.strip().rpartition(":")
-    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"listen address {text!r} is not HOST:PORT (e.g. 127.0.0.1:42224)")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    return host or DEFAULT_HOST, int(port_text)
-
-
 class NodeServer:
-    def __init__(self, node: Node, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, node: Node, host: str = DEFAULT_NODE_HOST, port: int = DEFAULT_NODE_PORT) -> None:
         self.node = node
         self.host = host
         self.port = port
@@ -114,7 +103,7 @@ class BackgroundNode:
     """A node served on a thread with its own event loop: ``with BackgroundNode(node) as running:``
     then talk to ``running.url``. Leaving stops it as SIGTERM would."""
 
-    def __init__(self, node: Node, host: str = DEFAULT_HOST, port: int = 0) -> None:
+    def __init__(self, node: Node, host: str = DEFAULT_NODE_HOST, port: int = 0) -> None:
         self.server = NodeServer(node, host, port)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="opspec-node", daemon=True)

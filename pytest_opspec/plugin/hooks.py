@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ..options import PATHS, Source
 from . import items  # noqa: F401  (registers the scenario item factory)
 from . import options as settings
 from . import termination
@@ -38,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if config.getoption("numprocesses", None):
             raise pytest.UsageError("--opspec-conformance: the checks share one node and one session; run them "
                                     "without -n (pytest-xdist)")
-        config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_raw(config))),
+        config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_values(config))),
                                       "opspec-conformance")
         # Asked for on its own, the suite is the whole run (not the default testpaths besides).
         if not roots and config.args_source is not pytest.Config.ArgsSource.ARGS:
@@ -48,11 +49,11 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         session = OpspecSession(roots)
     except OSError as error:
-        raise pytest.UsageError(f"{settings.OPSPEC_PATHS.flag}: {error}") from None
+        raise pytest.UsageError(f"{PATHS.pytest_flag}: {error}") from None
     config.stash[_SESSION] = session
     # pytest only walks its own args: add the op package paths. Given on the command line
     # without test paths, they replace the default (testpaths or the current directory).
-    if loaded.paths_source is settings.Source.CLI and config.args_source is not pytest.Config.ArgsSource.ARGS:
+    if loaded.paths_source is Source.CLI and config.args_source is not pytest.Config.ArgsSource.ARGS:
         config.args = [str(root) for root in roots]
     else:
         known = {Path(arg).resolve() for arg in config.args}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -26,7 +25,6 @@ from ..errors import OpspecError
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
-_SERVING = re.compile(r"serving the node API on (http://\S+)")
 
 
 class SessionNodeError(OpspecError):
@@ -44,6 +42,7 @@ class SessionNode:
         self._pull_policy = pull_policy
         self._state = directory / "node.json"
         self._log = directory / "node.log"
+        self._url_file = directory / "node.url"  # the node writes its URL here once it serves
 
     def url(self) -> str:
         """The node's URL, starting the node if no process of the session has yet."""
@@ -59,7 +58,7 @@ class SessionNode:
     def _start(self) -> tuple[str, int]:
         command = [sys.executable, "-m", "pytest_opspec.cli", "node", "--listen", "127.0.0.1:0",
                    "--data-dir", str(self.directory / "data"), "--watch-pid", str(self.owner_pid),
-                   "--pull", self._pull_policy]
+                   "--pull", self._pull_policy, "--url-file", str(self._url_file)]
         for source, target in self._image_map.items():
             command += ["--image-map", f"{source}={target}"]
         with open(self._log, "wb") as log:
@@ -68,9 +67,8 @@ class SessionNode:
                                        start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            match = _SERVING.search(self._log.read_text(errors="replace"))
-            if match:
-                return match.group(1), process.pid
+            if self._url_file.exists():
+                return self._url_file.read_text().strip(), process.pid
             if process.poll() is not None:
                 raise SessionNodeError(f"the bundled node did not start:\n{self._log_tail()}")
             time.sleep(0.05)

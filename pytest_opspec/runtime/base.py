@@ -108,21 +108,3 @@ class ContainerRuntime(Protocol):
 
     def close(self) -> None:
         """Finish background removals; release connections."""
-
-
-class ImageMapError(OpspecError):
-    pass
-
-
-def parse_image_map(entries: str | list[str] | tuple[str, ...]) -> dict[str, str]:
-    """``alpine:3.6=local/busybox:1``, several separated by commas or given as a list."""
-    items = entries.split(",") if isinstance(entries, str) else [p for e in entries for p in e.split(",")]
-    mapping = {}
-    for item in (i.strip() for i in items):
-        if not item:
-            continue
-        source, sep, target = item.partition("=")
-        if not sep or not source.strip() or not target.strip():
-            raise ImageMapError(f"image map entry {item!r} is not REF=LOCAL_REF (e.g. alpine:3.6=local/busybox:1)")
-        mapping[source.strip()] = target.strip()
-    return mapping

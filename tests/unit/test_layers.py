@@ -39,10 +39,7 @@ LAZY_UPWARD = {
     # `--opspec-conformance` loads the conformance suite's pytest plugin; without it the suite is not imported.
     ("pytest_opspec.plugin.hooks", "pytest_opspec.conformance.pytest_plugin"),
 }
-# Known upward imports still to be removed; the options table (options.py) takes these over.
-KNOWN_UPWARD = {
-    ("pytest_opspec.plugin.options", "pytest_opspec.conformance.config"),
-}
+
 
 
 def _modules() -> dict[str, Path]:
@@ -182,9 +179,8 @@ def test_no_runtime_import_cycles() -> None:
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_point_down_the_layers(module: str) -> None:
-    allowed = {target for source, target in KNOWN_UPWARD | LAZY_UPWARD if source == module}
+    allowed = {target for source, target in LAZY_UPWARD if source == module}
     allowed |= {target.rpartition(".")[0] for target in allowed}  # and the package it is in
-
-    upward = [target for target, lazy in IMPORTS[module].items() if _layer(target) > _layer(module)
-              and not (target in allowed and (lazy or (module, target) not in LAZY_UPWARD))]
+    upward = [target for target, lazy in IMPORTS[module].items()
+              if _layer(target) > _layer(module) and not (lazy and target in allowed)]
     assert upward == [], f"{module} (layer {LAYERS[_layer(module)]}) imports higher layers"

@@ -11,9 +11,9 @@ from pytest_opspec.runtime.base import PullPolicy
 
 def test_help_names_every_option_with_its_env_var_and_ini_key(pytester: pytest.Pytester) -> None:
     text = " ".join(pytester.runpytest("--help").stdout.str().split())
-    for setting in settings.SETTINGS:
-        assert f"precedence: {setting.flag} > env {setting.env} > ini {setting.ini}" in text
-        assert f"{setting.ini} " in text  # the ini key is listed among the ini options
+    for option in settings.PLUGIN_OPTIONS:
+        assert f"precedence: {option.pytest_flag} > env {option.env} > ini {option.ini}" in text
+        assert f"{option.ini} " in text  # the ini key is listed among the ini options
     for flag in ("--opspec=PATH", "--opspec-node-url=URL", "--opspec-image-map=REF=LOCAL", "--opspec-pull=POLICY",
                  "--opspec-timeout=SECONDS", "--opspec-keep-containers"):
         assert flag in text
@@ -63,8 +63,9 @@ def test_every_source_is_typed_and_the_flag_wins(pytester: pytest.Pytester, monk
     ({"OPSPEC_KEEP_CONTAINERS": "maybe"}, "", [], "env OPSPEC_KEEP_CONTAINERS: 'maybe' is not on/off"),
     ({}, "opspec_image_map = alpine", [], "ini opspec_image_map: image map entry 'alpine' is not REF=LOCAL_REF"),
     ({"OPSPEC_NODE_URL": "127.0.0.1:42224"}, "", [],
-     "env OPSPEC_NODE_URL: '127.0.0.1:42224' is not an http(s) URL (e.g. http://127.0.0.1:42224)"),
-    ({}, "", ["--opspec-node-url", "ftp://x"], "--opspec-node-url: 'ftp://x' is not an http(s) URL"),
+     "env OPSPEC_NODE_URL: '127.0.0.1:42224' is not an http:// or https:// URL of a node (e.g. "
+     "http://127.0.0.1:42224)"),
+    ({}, "", ["--opspec-node-url", "ftp://x"], "--opspec-node-url: 'ftp://x' is not an http:// or https:// URL"),
 ])
 def test_bad_values_are_usage_errors_naming_their_source(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], ini: str, args: list[str],

@@ -1,4 +1,5 @@
-"""The suite's configuration: parsing, where a bad value came from, and redaction for reports."""
+"""The suite's configuration: parsing through the option table, where a bad value came from, and
+redaction for reports."""
 
 from __future__ import annotations
 
@@ -6,26 +7,51 @@ from pathlib import Path
 
 import pytest
 
-from pytest_opspec.conformance.config import OPTIONS, Config, ConfigError, raw_from_env, redact_url
+from pytest_opspec.conformance.config import Config, redact_url
+from pytest_opspec.conformance.profiles import PROFILES
 from pytest_opspec.conformance.registry import Level
+from pytest_opspec.options import CONFORMANCE_OPTIONS, NODE_API_PROFILES, OptionError, Source, resolve
+
+OPTION = {option.name: option for option in CONFORMANCE_OPTIONS}
+
+
+def from_env(environ: dict[str, str]) -> Config:
+    values = {}
+    for option in CONFORMANCE_OPTIONS:
+        value, source = resolve(option, environ=environ)
+        if source is not Source.DEFAULT:
+            values[option.name] = value
+    return Config.from_values(values)
 
 
 def test_defaults_are_the_bundled_node_and_profile_0_1_5() -> None:
     config = Config()
     assert (config.url, config.profile, config.pkg_ref_template, config.fail_on, config.fuzz_examples) == (
         None, "0.1.5", "{path}", Level.MUST, 50)
+    assert from_env({}) == config
+
+
+def test_the_option_table_knows_every_profile() -> None:
+    assert set(NODE_API_PROFILES) == set(PROFILES)
 
 
 def test_values_are_parsed_by_their_option() -> None:
-    config = Config.from_raw({
-        "url": ("http://127.0.0.1:42224/", "URL"), "timeout": ("2.5", "--timeout"), "fail_on": ("should", "x"),
-        "select": (["pkgs.*", "liveness.*,ops.kills.*"], "--select"), "pkg_dir": ("/tmp/p", "--pkg-dir"),
-        "fuzz_examples": ("0", "--fuzz-examples"), "pkg_ref_template": ("/mnt/pkgs/{name}", "x"),
+    config = from_env({
+        "OPSPEC_CONFORMANCE_URL": "http://127.0.0.1:42224/", "OPSPEC_CONFORMANCE_TIMEOUT": "2.5",
+        "OPSPEC_CONFORMANCE_FAIL_ON": "should", "OPSPEC_CONFORMANCE_SELECT": "pkgs.*, liveness.*,ops.kills.*",
+        "OPSPEC_CONFORMANCE_PKG_DIR": "/tmp/p", "OPSPEC_CONFORMANCE_FUZZ_EXAMPLES": "0",
+        "OPSPEC_CONFORMANCE_PKG_REF_TEMPLATE": "/mnt/pkgs/{name}", "OPSPEC_CONFORMANCE_IMAGE": " ",
     })
     assert config.url == "http://127.0.0.1:42224"
     assert config.timeout == 2.5 and config.fail_on is Level.SHOULD and config.fuzz_examples == 0
     assert config.select == ("pkgs.*", "liveness.*", "ops.kills.*")
     assert config.pkg_dir == Path("/tmp/p") and config.pkg_ref_template == "/mnt/pkgs/{name}"
+    assert config.image == Config().image  # a blank env var counts as unset
+
+
+def test_a_repeated_flag_and_commas_give_one_list() -> None:
+    assert resolve(OPTION["select"], flag=["pkgs.*", "liveness.*,ops.kills.*"], flag_name="--select") == (
+        ("pkgs.*", "liveness.*", "ops.kills.*"), Source.CLI)
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -40,19 +66,19 @@ def test_values_are_parsed_by_their_option() -> None:
     ("fuzz_examples", "-1", "must be 0 or more"),
 ])
 def test_a_bad_value_names_where_it_came_from(name: str, value: str, message: str) -> None:
-    with pytest.raises(ConfigError) as raised:
-        Config.from_raw({name: (value, "env OPSPEC_CONFORMANCE_X")})
-    assert str(raised.value).startswith("env OPSPEC_CONFORMANCE_X: ")
+    option = OPTION[name]
+    with pytest.raises(OptionError) as raised:
+        resolve(option, environ={option.env: value})
+    assert str(raised.value).startswith(f"env {option.env}: ")
     assert message in str(raised.value)
+    with pytest.raises(OptionError, match=f"^--the-flag: .*{message[:12]}"):
+        resolve(option, flag=value, flag_name="--the-flag")
 
 
-def test_env_vars_are_named_after_the_options() -> None:
-    raw = raw_from_env({"OPSPEC_CONFORMANCE_IMAGE": "busybox:1.36", "OPSPEC_CONFORMANCE_TIMEOUT": " ",
-                        "OPSPEC_CONFORMANCE_DISABLE": "a,b"})
-    assert raw == {"image": ("busybox:1.36", "env OPSPEC_CONFORMANCE_IMAGE"),
-                   "disable": ("a,b", "env OPSPEC_CONFORMANCE_DISABLE")}
-    assert Config.from_raw(raw).disable == ("a", "b")
-    assert {option.env for option in OPTIONS} >= {"OPSPEC_CONFORMANCE_URL", "OPSPEC_CONFORMANCE_PKG_DIR"}
+def test_env_vars_and_ini_keys_are_named_after_the_options() -> None:
+    assert {option.env for option in CONFORMANCE_OPTIONS} >= {"OPSPEC_CONFORMANCE_URL", "OPSPEC_CONFORMANCE_PKG_DIR"}
+    assert OPTION["pkg_dir"].ini == "opspec_conformance_pkg_dir"
+    assert OPTION["pkg_dir"].pytest_flag == "--opspec-conformance-pkg-dir" and OPTION["pkg_dir"].cli == "--pkg-dir"
 
 
 @pytest.mark.parametrize(("url", "shown"), [
@@ -66,8 +92,8 @@ def test_credentials_in_urls_are_redacted(url: str, shown: str) -> None:
 
 
 def test_the_configuration_in_reports_has_no_secrets() -> None:
-    config = Config.from_raw({"url": ("http://me:pw@127.0.0.1:9/", "URL"),
-                              "engine": ("tcp://admin:hunter2@docker:2376", "--engine")})
+    config = from_env({"OPSPEC_CONFORMANCE_URL": "http://me:pw@127.0.0.1:9/",
+                       "OPSPEC_CONFORMANCE_ENGINE": "tcp://admin:hunter2@docker:2376"})
     document = config.to_json()
     assert "pw" not in str(document) and "hunter2" not in str(document)
     assert document["url"] == "http://me:***@127.0.0.1:9" and document["fail_on"] == "must"

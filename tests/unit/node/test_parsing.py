@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pytest_opspec.node.client import NodeError, _error_from, _format_since
-from pytest_opspec.node.server import parse_listen
+from pytest_opspec.options import listen_address as parse_listen
 from pytest_opspec.node.errors import ApiError
 from pytest_opspec.node.events_stream import parse_filters
 from pytest_opspec.node.app import routes
