@@ -19,8 +19,8 @@ from ..events import Event, EventType, Outcome
 from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
 from ..pkgs import Package, resolve
-from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerRuntime,
-                            ContainerSpec)
+from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerNotStarted,
+                            ContainerRuntime, ContainerSpec)
 from ..values import Value, ValueType
 from ..values.coerce import coerce
 from .binding import bind_inputs, default_value
@@ -205,7 +205,7 @@ class RootRun:
             aliases=[call.name] if (call.name and self.network) else [],
             labels={**self.labels, LABEL_CONTAINER: container_id}, tty=self.tty, auth=prepared.auth,
         )
-        exit_code = 0
+        exit_code: int | None = 0
         killed = False
         error: str | None = None
         cancel.register(container_id, lambda: self.runtime.kill(container_id))
@@ -214,6 +214,9 @@ class RootRun:
             exit_code = self.runtime.run(spec, lambda stream, data: streams[stream].feed(data), on_pull_progress)
         except (ContainerKilled, Killed):
             killed, exit_code = True, 137
+        except ContainerNotStarted as not_started:
+            # No exit code for a container that never ran (the reference reports 0, SEMANTICS §5).
+            error, exit_code = str(not_started), None
         except ContainerError as container_error:
             error = str(container_error)
         finally:

@@ -13,7 +13,12 @@ from ..values import Value
 
 @dataclass
 class ContainerRun:
-    """One container of a run, assembled from its events."""
+    """One container of a run, assembled from its events.
+
+    ``stdout`` and ``stderr`` are the bytes the container wrote (``stdout_text``, ``stderr_text`` and
+    ``output`` decode them as UTF-8). A container that never started (its image could not be pulled,
+    the engine refused it) has ``started`` False, ``exit_code`` None and the reason in ``error``.
+    """
 
     id: str
     image_ref: str
@@ -23,6 +28,16 @@ class ContainerRun:
     stderr: bytes = b""
     exit_code: int | None = None  # None while running or when it never ran
     outputs: Mapping[str, Value] = field(default_factory=dict)
+    started: bool = True
+    error: str | None = None  # why it never started
+
+    @property
+    def stdout_text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
 
     @property
     def output(self) -> str:
@@ -31,6 +46,8 @@ class ContainerRun:
 
     def tail(self, lines: int = 20) -> list[str]:
         """A heading with its exit code, then the last ``lines`` lines of its output (unmasked)."""
+        if not self.started:
+            return [f"container {self.id} ({self.image_ref}) never started: {self.error or 'no reason given'}"]
         heading = f"container {self.id} ({self.image_ref}) exit code {self.exit_code}:"
         return [heading, *(f"  | {line}" for line in self.output.splitlines()[-lines:])]
 
@@ -58,6 +75,9 @@ class RunResult:
     failed_call: CallSite | None = None
     # Whatever must stay alive for file/dir outputs to remain readable (a run_op scratch directory).
     scratch: Any = field(default=None, repr=False, compare=False)
+    # Host path -> the placeholder snapshots show instead: paths that differ from run to run although the
+    # op did the same (a test's tmp_path, pytest's base temp dir, the throwaway copies of args).
+    stable_paths: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -101,8 +121,14 @@ class RunResult:
                 if container is not None:
                     container.exit_code = event.exit_code
                     container.outputs = dict(event.outputs or {})
-            elif event.op_id == op_id and kind is EventType.OP_ERRED:
-                error = event.msg
+                    # An exit without a code: it never ran; the next opErred says why.
+                    container.started = event.exit_code is not None
+            elif kind is EventType.OP_ERRED:
+                for waiting in containers.values():
+                    if not waiting.started and waiting.error is None:
+                        waiting.error = strip_error_frame(event.msg or "")
+                if event.op_id == op_id:
+                    error = event.msg
             elif event.op_id == op_id and kind is EventType.OP_ENDED:
                 outcome = event.outcome
                 values = dict(event.outputs or {})

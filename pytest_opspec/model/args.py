@@ -84,9 +84,13 @@ def document_arg(name: str, raw: Any, param: Param | None, cwd: Path, where: str
     """
     if is_value_document(raw, param):
         try:
-            return Value.from_json(raw, where)
+            value = Value.from_json(raw, where)
         except ValueShapeError as error:
             raise ArgError(str(error)) from None
+        if value.type in (ValueType.DIR, ValueType.FILE):
+            # `{file: fixtures/in.txt}` is relative to the document, as the plain `fixtures/in.txt` is.
+            return Value(value.type, _path(value.data, cwd))
+        return value
     return typed_arg(name, raw, param, cwd)
 
 

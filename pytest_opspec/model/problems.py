@@ -7,7 +7,7 @@ them can be printed at once as ``path/op.yml:LINE:COL: json.path: message``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Iterable
@@ -68,6 +68,12 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+    def relative_to(self, base: Path) -> Problem:
+        """The same problem with its file shown relative to ``base`` when it is below it."""
+        if self.file.is_absolute() and self.file.is_relative_to(base):
+            return replace(self, file=self.file.relative_to(base))
+        return self
 
     def format(self) -> str:
         where = f"{self.position.line}:{self.position.column}" if self.position else "1:1"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from jsonschema import Draft7Validator
 
@@ -28,6 +28,7 @@ from .types import nearest_position
 from .yaml12 import parse_yaml, read_op_text
 from ..resources import load_json_schema
 from ..values import Value, ValueType
+from ..values.matchers import MatcherDocumentError, matcher_from_document
 
 SCENARIO_FILES = ("scenarios.yml", "scenarios.json")
 SCHEMA_NAME = "scenarios.schema.json"
@@ -87,6 +88,8 @@ class Scenario:
     skip: str | None = None  # the reason, when skipped
     xfail: str | None = None  # the reason, when expected to fail
     op_ref: str | None = None
+    error: str | None = None  # with expect: failure, a regex the op's error must contain
+    containers: Sequence[Mapping[str, Any]] | None = None  # expectations per container, in start order
     # Pointer -> position for the whole file, to name the line of any part of this scenario.
     positions: Mapping[str, Position] = field(default_factory=dict, repr=False, compare=False)
 
@@ -143,9 +146,46 @@ def load_scenarios(file: Path) -> list[Scenario]:
         position = (document.key_positions.get(pointer) if at_key else None) or nearest_position(
             document.positions, pointer)
         problems.append(Problem(file, message, location, position, check="scenarios"))
+    for location, message in _extension_errors(data):
+        problems.append(Problem(file, message, location, nearest_position(document.positions, json_pointer(location)),
+                                check="scenarios"))
     if problems:
         raise ScenarioFileError(file, sort_problems(problems))
     return [_scenario(file, index, item, document.positions) for index, item in enumerate(data)]
+
+
+def _extension_errors(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """What the schema cannot say: matchers that are no matchers, an `error` regex that does not compile or
+    comes with `expect: success`."""
+    if not isinstance(data, list):
+        return
+    for index, item in enumerate(data):
+        body = item.get("call") if isinstance(item, dict) else None
+        if not isinstance(body, dict):
+            continue
+        at = (index, "call")
+        error = body.get("error")
+        if isinstance(error, str):
+            if body.get("expect") == "success":
+                yield (*at, "error"), "'error' says why the op must fail; it needs expect: failure"
+            try:
+                re.compile(error)
+            except re.error as problem:
+                yield (*at, "error"), f"invalid regular expression {error!r}: {problem}"
+        for key in ("outputs", "containers"):
+            yield from _matcher_errors(body.get(key), (*at, key))
+
+
+def _matcher_errors(value: Any, location: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    try:
+        if matcher_from_document(value) is not None:
+            return
+    except MatcherDocumentError as error:
+        yield location, str(error)
+        return
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _matcher_errors(child, (*location, key))
 
 
 def _schema_errors(data: Any) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
@@ -188,7 +228,7 @@ def _scenario(file: Path, index: int, item: dict[str, Any], positions: Mapping[s
         kind=kind, expect=Expect(body["expect"]), file=file, index=index, name=item.get("name"),
         scope=body.get("scope") or {}, outputs=body.get("outputs"), snapshot=bool(body.get("snapshot")),
         timeout=body.get("timeout"), skip=skip, xfail=_reason(body.get("xfail")), op_ref=body.get("opRef"),
-        positions=positions,
+        error=body.get("error"), containers=body.get("containers"), positions=positions,
     )
 
 
@@ -248,7 +288,7 @@ def output_mismatches(expected: Mapping[str, Any], values: Mapping[str, Value],
         param = declared.get(name)
         if is_value_document(want, param) and next(iter(want)) == value.type.value:
             want = want[value.type.value]
-        problems.extend(_compare(want, _actual(value), name))
+        problems.extend(value_mismatches(want, _actual(value), name))
     return problems
 
 
@@ -278,23 +318,45 @@ def _dir_texts(path: Path) -> dict[str, Any]:
             for entry in sorted(path.iterdir())}
 
 
-def _compare(want: Any, got: Any, where: str) -> list[str]:
+_MISSING = object()
+
+
+def _lookup(got: dict[str, Any], key: str) -> Any:
+    """``got[key]``; a key such as ``a/b.txt`` also reaches into nested mappings (a dir output's sub-dirs)."""
+    if key in got:
+        return got[key]
+    for part in str(key).split("/"):
+        if not isinstance(got, dict) or part not in got:
+            return _MISSING
+        got = got[part]
+    return got
+
+
+def value_mismatches(want: Any, got: Any, where: str) -> list[str]:
+    """How ``got`` differs from ``want`` (a literal, or a matcher document at any depth); [] when it holds.
+
+    Mappings match partially: only the keys ``want`` lists are compared.
+    """
+    matcher = matcher_from_document(want)
+    if matcher is not None:
+        return [] if matcher.matches(got) else [f"{where}: expected {matcher!r}, got {_short(got)}"]
     if isinstance(want, dict):
         if not isinstance(got, dict):
             return [f"{where}: expected a mapping {_short(want)}, got {_short(got)}"]
         problems = []
         for key, sub in want.items():
-            if key not in got:
+            found = _lookup(got, key)
+            if found is _MISSING:
                 problems.append(f"{where}: key {key!r} is missing (has {', '.join(map(repr, sorted(got))) or 'none'})")
             else:
-                problems.extend(_compare(sub, got[key], f"{where}.{key}" if str(key).isidentifier()
-                                         else f"{where}[{key!r}]"))
+                problems.extend(value_mismatches(sub, found, f"{where}.{key}" if str(key).isidentifier()
+                                                 else f"{where}[{key!r}]"))
         return problems
     if isinstance(want, list):
         if not isinstance(got, list) or len(got) != len(want):
             return [f"{where}: expected {_short(want)}, got {_short(got)}"]
         return [problem for index, (sub, item) in enumerate(zip(want, got, strict=True))
-                for problem in _compare(sub, item, f"{where}[{index}]")]
+                for problem in value_mismatches(sub, item, f"{where}[{index}]")]
     if _equal(want, got):
         return []
     return [f"{where}: expected {_short(want)}, got {_short(got)}"]
@@ -312,3 +374,40 @@ def _short(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
+
+
+# -- expected containers ----------------------------------------------------------------------------
+
+# What a `containers:` entry may check, by key: (expected, container, where) -> problems. Keys name
+# ContainerRun attributes (the streams as text); add a key here and to the schema's containerExpectation
+# to check more of a container.
+ContainerCheck = Callable[[Any, Any, str], list[str]]
+
+
+def _attribute(name: str) -> ContainerCheck:
+    def check(want: Any, container: Any, where: str) -> list[str]:
+        return value_mismatches(want, getattr(container, name), where)
+    return check
+
+
+CONTAINER_CHECKS: dict[str, ContainerCheck] = {
+    "exit_code": _attribute("exit_code"),
+    "started": _attribute("started"),
+    "image": _attribute("image_ref"),
+    "stdout": _attribute("stdout_text"),
+    "stderr": _attribute("stderr_text"),
+    "output": _attribute("output"),
+}
+
+
+def container_mismatches(expected: Sequence[Mapping[str, Any]], containers: Sequence[Any]) -> list[str]:
+    """How the op's containers (ContainerRuns, in the order they started) differ from ``expected``."""
+    problems: list[str] = []
+    for index, wanted in enumerate(expected):
+        where = f"containers[{index}]"
+        if index >= len(containers):
+            problems.append(f"{where}: expected container #{index + 1}; the op ran {len(containers)}")
+            continue
+        for key, want in wanted.items():
+            problems.extend(CONTAINER_CHECKS[key](want, containers[index], f"{where}.{key}"))
+    return problems

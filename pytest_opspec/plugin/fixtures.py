@@ -16,6 +16,7 @@ from ..backends.base import OpBackend, StartedOp
 from ..backends.executor import ExecutorBackend
 from ..backends.node import NodeBackend
 from ..errors import BackendError, OpspecError
+from ..events import Event
 from ..executor import RunResult
 from ..model.args import args_for
 from ..node.client import NodeClient
@@ -23,40 +24,55 @@ from ..pkgs import resolve
 from ..reporting.failures import run_report
 from .session import resources
 from .snapshot import OpSnapshotExtension
+from .throwaway import ArgCopies
 
 
 class OpRunnerFixture:
     """Runs ops for one test on the session's backend; what the ``op_runner`` fixture returns.
 
     Relative package refs and relative dir/file args are taken relative to ``cwd`` (the test file's
-    directory). Args may be Python values, typed by the op's declared inputs, or Values. Whatever was
-    started and is still running when the test ends is killed, and every op's files are released.
+    directory). Args may be Python values, typed by the op's declared inputs, or Values. Dir and file args
+    are throwaway copies unless ``copy_args=False``. Whatever was started and is still running when the
+    test ends is killed, and every op's files (and the copies) are removed.
     """
 
-    def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, shown_from: Path | None = None) -> None:
+    def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, copies: ArgCopies,
+                 shown_from: Path | None = None, stable_paths: Mapping[str, str] | None = None) -> None:
         self.backend = backend
         self.timeout = timeout
         self.cwd = cwd
         self.shown_from = shown_from or cwd  # reports show paths relative to it
+        self._copies = copies
+        self._stable_paths = dict(stable_paths or {})
         self._started: list[StartedOp] = []
 
-    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> StartedOp:
-        """Start ``pkg`` and return at once: ``.id``, ``.events``, ``.wait(timeout)``, ``.kill()``."""
+    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *,
+              copy_args: bool = True) -> StartedOp:
+        """Start ``pkg`` and return at once: ``.id``, ``.events``, ``.wait(timeout)``, ``.kill()``.
+
+        Dir and file args are copied first, so the op cannot change them (``copy_args=False``: it works on
+        the originals).
+        """
         package = resolve(os.fspath(pkg), lookup_dirs=[self.cwd])
         values = args_for(package.manifest, args or {}, self.cwd)
-        started = self.backend.start(package.ref, values, cwd=self.cwd)
+        stable_paths = dict(self._stable_paths)
+        if copy_args:
+            values, folder = self._copies.copy(values)
+            if folder is not None:
+                stable_paths[str(folder)] = "<args>"
+        started = StableOp(self.backend.start(package.ref, values, cwd=self.cwd), stable_paths)
         self._started.append(started)
         return started
 
     def run(
         self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *,
-        timeout: float | None = None, check: bool = False,
+        timeout: float | None = None, check: bool = False, copy_args: bool = True,
     ) -> RunResult:
         """Run ``pkg`` to its end (killed after ``timeout``, default ``--opspec-timeout``) and return its result.
 
         With ``check=True`` a run that does not succeed fails the test with a full report.
         """
-        result = self.start(pkg, args).wait(timeout if timeout is not None else self.timeout)
+        result = self.start(pkg, args, copy_args=copy_args).wait(timeout if timeout is not None else self.timeout)
         if check and not result.succeeded:
             pytest.fail(run_report(result, relative_to=self.shown_from), pytrace=False)
         return result
@@ -67,11 +83,37 @@ class OpRunnerFixture:
 
     def close(self) -> None:
         started, self._started = self._started, []
-        for op in started:
-            try:
-                op.kill()  # a no-op for an op that ended
-            finally:
-                self.backend.release(op.id)
+        try:
+            for op in started:
+                try:
+                    op.kill()  # a no-op for an op that ended
+                finally:
+                    self.backend.release(op.id)
+        finally:
+            self._copies.close()
+
+
+class StableOp:
+    """A started op whose results know the paths that snapshots must not show (see RunResult.stable_paths)."""
+
+    def __init__(self, op: StartedOp, stable_paths: Mapping[str, str]) -> None:
+        self._op = op
+        self.id = op.id
+        self._stable_paths = stable_paths
+
+    @property
+    def events(self) -> list[Event]:
+        return self._op.events
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        return self._stable(self._op.wait(timeout))
+
+    def kill(self) -> RunResult:
+        return self._stable(self._op.kill())
+
+    def _stable(self, result: RunResult) -> RunResult:
+        result.stable_paths = {**result.stable_paths, **self._stable_paths}
+        return result
 
 
 def _ready_backend(config: pytest.Config) -> OpBackend:
@@ -100,10 +142,20 @@ def opspec_backend(pytestconfig: pytest.Config) -> OpBackend:
 def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
     """Run ops from a test: ``op_runner.run(pkg, args)``, ``op_runner.start(pkg, args)``, ``op_runner.kill(op)``."""
     config = request.config
-    runner = OpRunnerFixture(_ready_backend(config), timeout=resources(config).settings.timeout,
-                             cwd=request.path.parent, shown_from=config.invocation_params.dir)
+    session = resources(config)
+    runner = OpRunnerFixture(_ready_backend(config), timeout=session.settings.timeout, cwd=request.path.parent,
+                             copies=session.arg_copies(), shown_from=config.invocation_params.dir,
+                             stable_paths=temp_dirs_of(request))
     yield runner
     runner.close()
+
+
+def temp_dirs_of(request: pytest.FixtureRequest) -> dict[str, str]:
+    """pytest's temp dirs of this test as snapshots show them: they change from session to session."""
+    paths = {str(request.getfixturevalue("tmp_path_factory").getbasetemp()): "<basetemp>"}
+    if "tmp_path" in request.fixturenames:
+        paths[str(request.getfixturevalue("tmp_path"))] = "<tmp_path>"
+    return paths
 
 
 @pytest.fixture(scope="session")

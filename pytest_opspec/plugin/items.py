@@ -14,11 +14,11 @@ Only ``call`` items need a container engine, and they connect to it on first use
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from syrupy.terminal import disable_color
 
 from .collect import ITEM_FACTORIES, OpPackageDir, OpValidationFailed, check_package
 from ..errors import BackendError, OpspecError
@@ -26,10 +26,11 @@ from ..events import Outcome
 from ..executor import RunResult
 from ..executor.result import strip_error_frame
 from .session import resources
-from ..model import Param, load_op
+from ..model import InvalidOpError, Param, load_op
 from ..pkgs import resolve
 from ..reporting.failures import run_report
-from ..model.scenarios import Expect, Kind, Scenario, output_mismatches, scenario_ids, scope_args
+from ..model.scenarios import (Expect, Kind, Scenario, container_mismatches, output_mismatches, scenario_ids,
+                               scope_args)
 from .snapshot import ScenarioSnapshotExtension
 from ..values import Value
 
@@ -119,35 +120,54 @@ def run_interpret(scenario: Scenario, request: pytest.FixtureRequest) -> None:
 
 def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
     config = request.config
-    settings = resources(config).settings
-    backend = resources(config).backend()
+    session = resources(config)
+    backend = session.backend()
     header = _header(scenario, config)
     try:
         target = resolve(scenario.op_ref, lookup_dirs=[scenario.pkg_dir]).dir if scenario.op_ref else scenario.pkg_dir
-    except OpspecError as error:
-        _not_started(scenario, header, error)
-        return
-    inputs = _inputs(target)
+    except OpspecError as error:  # a broken test, whatever it expects
+        raise ScenarioFailed(f"{header}: the package does not resolve: {error}") from None
     try:
-        args = scope_args(scenario, inputs, config.invocation_params.dir)
-        started = backend.start(target, args, cwd=scenario.pkg_dir)
-    except BackendError:  # no engine or no node: not an op that fails
-        raise
-    except OpspecError as error:  # invalid args or an unresolvable package: the call fails before it runs
-        _not_started(scenario, header, error)
-        return
-    timeout = scenario.timeout or settings.timeout
-    result = started.wait(timeout)
+        inputs = dict(load_op(target).inputs)
+    except InvalidOpError as error:  # the op cannot fail (or succeed) for the reason the scenario means
+        raise ScenarioFailed(f"{header}: the op cannot {'fail' if scenario.expect is Expect.FAILURE else 'run'} for "
+                             f"the right reason: its op.yml is invalid:\n"
+                             + "\n".join(p.relative_to(config.invocation_params.dir).format() for p in error.errors)
+                             ) from None
+    copies = session.arg_copies()
     try:
-        _check_call(scenario, request, result, args, inputs, header, timeout)
+        try:
+            args = scope_args(scenario, inputs, config.invocation_params.dir)
+            started_args, folder = copies.copy(args)
+            started = backend.start(target, started_args, cwd=scenario.pkg_dir)
+        except BackendError:  # no engine or no node: not an op that fails
+            raise
+        except OpspecError as error:  # args the op refuses: the call fails before it runs
+            _not_started(scenario, header, error)
+            return
+        timeout = scenario.timeout or session.settings.timeout
+        result = started.wait(timeout)
+        if folder is not None:
+            result.stable_paths = {str(folder): "<args>"}
+        try:
+            _check_call(scenario, request, result, args, inputs, header, timeout)
+        finally:
+            backend.release(result.op_id)
     finally:
-        backend.release(result.op_id)
+        copies.close()
 
 
 def _not_started(scenario: Scenario, header: str, error: OpspecError) -> None:
-    """The op could not be started at all: a failed call."""
+    """The op refused its args before it ran: a failed call (for the reason ``error:`` names, if any)."""
     if scenario.expect is Expect.SUCCESS:
         raise ScenarioFailed(f"{header}: expected the op to succeed; it could not be started:\n{error}")
+    _check_reason(scenario, header, str(error))
+
+
+def _check_reason(scenario: Scenario, header: str, error: str) -> None:
+    if scenario.error is not None and re.search(scenario.error, error) is None:
+        raise ScenarioFailed(f"{header}: the op failed, but its error does not match {scenario.error!r}:\n"
+                             f"{strip_error_frame(error) or '(no error message)'}")
 
 
 def _check_call(
@@ -166,13 +186,23 @@ def _check_call(
         verb = "succeed" if wanted is Outcome.SUCCEEDED else "fail"
         ended = result.outcome.value if result.outcome else "without an outcome"
         raise ScenarioFailed(f"{header}: expected the op to {verb}; it ended {ended}\n{report()}")
+    if wanted is Outcome.FAILED and scenario.error is not None and re.search(scenario.error, result.error or "") is None:
+        raise ScenarioFailed(f"{header}: the op failed, but its error does not match {scenario.error!r}\n{report()}")
+    shown_from = request.config.invocation_params.dir
+    differences: list[str] = []
     if scenario.outputs is not None:
         declared = _declared_outputs(Path(result.pkg_ref) if os.path.isabs(result.pkg_ref) else scenario.pkg_dir)
         problems = output_mismatches(scenario.outputs, result.values, declared)
         if problems:
-            where = scenario.where(scenario.kind.value, "outputs", relative_to=request.config.invocation_params.dir)
-            raise ScenarioFailed(f"{where}: {scenario.label}: outputs differ:\n" + "\n".join(f"  {p}" for p in problems)
-                                 + f"\n{report()}")
+            where = scenario.where(scenario.kind.value, "outputs", relative_to=shown_from)
+            differences += [f"{where}: {scenario.label}: outputs differ:", *(f"  {p}" for p in problems)]
+    if scenario.containers is not None:
+        problems = container_mismatches(scenario.containers, result.containers)
+        if problems:
+            where = scenario.where(scenario.kind.value, "containers", relative_to=shown_from)
+            differences += [f"{where}: {scenario.label}: containers differ:", *(f"  {p}" for p in problems)]
+    if differences:
+        raise ScenarioFailed("\n".join(differences) + f"\n{report()}")
     if scenario.snapshot:
         _check_snapshot(scenario, request, result)
 
@@ -189,16 +219,16 @@ def _check_snapshot(scenario: Scenario, request: pytest.FixtureRequest, result: 
     if snapshot == result:
         return
     config = request.config
-    if config.option.no_colors:
-        with disable_color():
-            diff = snapshot.get_assert_diff()
-    else:
-        diff = snapshot.get_assert_diff()
+    diff = snapshot.get_assert_diff()
+    if config.option.no_colors:  # syrupy's own switch (disable_color) exists only in some versions
+        diff = [_ANSI_STYLE.sub("", line) for line in diff]
     where = scenario.where(scenario.kind.value, "snapshot", relative_to=config.invocation_params.dir)
     raise ScenarioFailed(f"{where}: {scenario.label}: the run differs from its snapshot (update it with "
                          f"--snapshot-update):\n"
                          + "\n".join(diff))
 
+
+_ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
 
 _RUNNERS: dict[Kind, Callable[[Scenario, pytest.FixtureRequest], None]] = {
     Kind.CALL: run_call, Kind.INTERPRET: run_interpret, Kind.VALIDATE: run_validate,

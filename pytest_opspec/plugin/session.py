@@ -28,6 +28,7 @@ from ..errors import OpspecError
 from ..runtime.base import LABEL_OWNER
 from .options import PluginSettings
 from .session_node import SessionNode
+from .throwaway import ArgCopies
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ class OpspecResources:
                         owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
                         keep_containers=self.settings.keep_containers)
             return self._backend
+
+    def arg_copies(self) -> ArgCopies:
+        """A place for one test's throwaway copies of dir and file args (removed with the session at the latest)."""
+        return ArgCopies(self.session_dir / "args")
 
     def node_url(self) -> str:
         """The node under test: --opspec-node-url, or the session's bundled node (started on first use)."""

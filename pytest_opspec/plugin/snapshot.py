@@ -51,7 +51,7 @@ _ID_KINDS = (("op_id", "op"), ("container_id", "container"), ("call_id", "call")
 
 def normalize_result(result: RunResult) -> dict[str, Any]:
     """The stable, readable form of a run (see the module docstring)."""
-    events = [e for e in result.events if not _is_pull_progress(e)]
+    events = _per_stream([e for e in result.events if not _is_pull_progress(e)])
     paths = _PathRules(result)
 
     def content_key(branch: list[Any]) -> str:
@@ -77,6 +77,31 @@ def normalize_result(result: RunResult) -> dict[str, Any]:
 
 def _is_pull_progress(event: Event) -> bool:
     return event.type is EventType.CONTAINER_STDOUT_WRITTEN_TO and not event.pkg_ref
+
+
+_STREAMS = (EventType.CONTAINER_STDOUT_WRITTEN_TO, EventType.CONTAINER_STDERR_WRITTEN_TO)
+
+
+def _per_stream(events: list[Event]) -> list[Event]:
+    """Each container's output as all its stdout lines, then all its stderr lines, where its output begins.
+
+    The engine delivers the two streams of a container independently, so how they interleave differs
+    from run to run; the order within each stream does not.
+    """
+    lines: dict[str, dict[EventType, list[Event]]] = {}
+    for event in events:
+        if event.type in _STREAMS:
+            lines.setdefault(event.container_id or "", {stream: [] for stream in _STREAMS})[event.type].append(event)
+    arranged: list[Event] = []
+    for event in events:
+        if event.type not in _STREAMS:
+            arranged.append(event)
+            continue
+        streams = lines.pop(event.container_id or "", None)
+        if streams is not None:  # the container's first line: all of its output goes here
+            for stream in _STREAMS:
+                arranged.extend(streams[stream])
+    return arranged
 
 
 # -- parallel branches ------------------------------------------------------------------------------
@@ -165,22 +190,25 @@ def _mask_ids(text: str) -> str:
 
 
 class _PathRules:
-    """Host paths that differ between machines and runs, most specific first."""
+    """Host paths that differ between machines and runs, the longest (most specific) first."""
 
     def __init__(self, result: RunResult) -> None:
         rules: list[tuple[re.Pattern[str], str]] = []
         if result.op_id:
             rules.append((re.compile(rf"(?:/{_PATH_CHARS}+)*/runs/{re.escape(result.op_id)}"), "<scratch>"))
+        paths: dict[str, str] = {}
+        temp = tempfile.gettempdir()
+        for path, token in (*result.stable_paths.items(), (temp, "<tmp>"), (os.path.realpath(temp), "<tmp>")):
+            paths.setdefault(path.rstrip("/"), token)
         pkg = result.pkg_ref
         if pkg and os.path.isabs(pkg):
             pkg = pkg.rstrip("/")
-            rules.append((_path_pattern(pkg), "<pkg>"))
+            paths[pkg] = "<pkg>"  # the package wins over a temp dir that holds it
             parent = os.path.dirname(pkg)
             if parent not in ("", "/"):
-                rules.append((_path_pattern(parent), "<pkg>/.."))
-        temp = tempfile.gettempdir().rstrip("/")
-        if temp:
-            rules.append((_path_pattern(temp), "<tmp>"))
+                paths[parent] = "<pkg>/.."
+        for path in sorted((p for p in paths if p), key=len, reverse=True):
+            rules.append((_path_pattern(path), paths[path]))
         self.rules = rules
 
     def __call__(self, text: str) -> str:
@@ -324,12 +352,21 @@ class OpSnapshotExtension(JSONSnapshotExtension):
 
 
 class ScenarioSnapshotExtension(OpSnapshotExtension):
-    """Scenario snapshots live in the package: ``<package>/__snapshots__/<package name>/<test id>.json``."""
+    """Scenario snapshots live in the package: ``<package>/__snapshots__/<package name>/<test id>.json``.
+
+    The folder is the whole directory name (``fs.mkdir``), not syrupy's module-style stem (``fs``).
+    """
 
     @classmethod
     def dirname(cls, *, test_location: Any) -> str:
         package = Path(test_location.filepath)
-        return str(package / str(cls.snapshot_dirname) / test_location.basename)
+        return str(package / str(cls.snapshot_dirname) / package.name)
+
+    @classmethod
+    def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
+        location = Path(snapshot_location)
+        return (location.parent == Path(cls.dirname(test_location=test_location))
+                and location.name == f"{cls.get_snapshot_name(test_location=test_location)}.{cls.file_extension}")
 
 
 def dump_normalized(document: dict[str, Any]) -> str:

@@ -34,7 +34,11 @@ class ContainerError(OpspecError):
     """The engine could not create or run a container (e.g. a missing image)."""
 
 
-class ImagePullError(ContainerError):
+class ContainerNotStarted(ContainerError):
+    """The container never ran: its image could not be had, or the engine refused to create or start it."""
+
+
+class ImagePullError(ContainerNotStarted):
     pass
 
 

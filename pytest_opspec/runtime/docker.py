@@ -21,6 +21,7 @@ from .base import (
     LABEL_PID,
     ContainerError,
     ContainerKilled,
+    ContainerNotStarted,
     ContainerSpec,
     ImagePullError,
     OutputCallback,
@@ -197,7 +198,7 @@ class DockerRuntime:
                 self._raise_if_killed(spec.name)
                 container = self._create(spec, image)
         except docker.errors.APIError as error:
-            raise ContainerError(f"creating the container failed: {error.explanation or error}") from None
+            raise ContainerNotStarted(f"creating the container failed: {error.explanation or error}") from None
         try:
             if spec.name in self._killed:
                 raise ContainerKilled(spec.name)
@@ -207,7 +208,7 @@ class DockerRuntime:
             except docker.errors.APIError as error:
                 if spec.name in self._killed:
                     raise ContainerKilled(spec.name) from None
-                raise ContainerError(f"starting the container failed: {error.explanation or error}") from None
+                raise ContainerNotStarted(f"starting the container failed: {error.explanation or error}") from None
             for stdout, stderr in stream:
                 if stdout:
                     on_output("stdout", stdout)

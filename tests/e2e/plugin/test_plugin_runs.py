@@ -76,7 +76,7 @@ def test_call_scenarios_check_the_outcome_and_outputs(project: Path, pytester: p
           call: { expect: failure, opRef: ../nowhere }
     """)
     result = pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5, failed=2)  # with the package's validate item
+    result.assert_outcomes(passed=4, failed=3)  # with the package's validate item
     result.stdout.fnmatch_lines([
         "ops/greet/scenarios.yml:8:37: call \"wrong output\": outputs differ:",
         "  greeting: expected 'hello world', got 'hi world'",
@@ -85,6 +85,8 @@ def test_call_scenarios_check_the_outcome_and_outputs(project: Path, pytester: p
         "container * (alpine:3.19) exit code 0:",
         "  | greeting=hi world",
         "ops/greet/scenarios.yml:9:3: call \"not a failure\": expected the op to fail; it ended SUCCEEDED",
+        # A package that does not resolve is a broken test, not an expected failure.
+        "ops/greet/scenarios.yml:11:3: call \"unknown package\": the package does not resolve: *nowhere*",
     ])
     assert labelled({LABEL_OWNER: session_id(result)}) == ([], [])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -135,3 +136,33 @@ def test_timed_out_runs_say_so() -> None:
     run = Run()
     run.add(EventType.OP_ENDED, (run.root,), op_id=run.root, pkg_ref=PKG, outcome=Outcome.KILLED)
     assert normalize_result(run.result(timed_out=True))["timedOut"] is True
+
+
+def interleaved_run(streams: str, tmp_path: Path) -> RunResult:
+    """One container writing ``o`` (stdout) and ``e`` (stderr) lines in the order of ``streams``."""
+    run = Run()
+    root, container = run.root, uuid.uuid4().hex
+    run.add(EventType.OP_STARTED, (root,), op_id=root, pkg_ref=PKG)
+    run.add(EventType.CONTAINER_STARTED, (root,), container_id=container, image_ref="alpine", pkg_ref=PKG)
+    counts = {"o": 0, "e": 0}
+    for stream in streams:
+        counts[stream] += 1
+        kind = EventType.CONTAINER_STDOUT_WRITTEN_TO if stream == "o" else EventType.CONTAINER_STDERR_WRITTEN_TO
+        run.add(kind, (root,), container_id=container, image_ref="alpine", pkg_ref=PKG,
+                data=f"{stream}{counts[stream]} {tmp_path}/in\n".encode())
+    run.add(EventType.CONTAINER_EXITED, (root,), container_id=container, image_ref="alpine", pkg_ref=PKG, exit_code=0)
+    run.add(EventType.OP_ENDED, (root,), op_id=root, pkg_ref=PKG, outcome=Outcome.SUCCEEDED, outputs={})
+    return run.result()
+
+
+def test_each_stream_keeps_its_order_but_not_their_interleaving(tmp_path: Path) -> None:
+    forms = {dump_normalized(normalize_result(interleaved_run(order, tmp_path))) for order in ("ooee", "oeoe", "eoeo")}
+    assert len(forms) == 1
+    assert re.findall(r'"data": "(\w\d)', forms.pop()) == ["o1", "o2", "e1", "e2"]
+
+
+def test_stable_paths_replace_a_tests_own_temp_dirs(tmp_path: Path) -> None:
+    result = interleaved_run("oe", tmp_path)
+    result.stable_paths = {str(tmp_path): "<tmp_path>", str(tmp_path.parent): "<basetemp>"}
+    text = dump_normalized(normalize_result(result))
+    assert "<tmp_path>/in" in text and str(tmp_path) not in text
