@@ -28,7 +28,7 @@ from .types import nearest_position
 from .yaml12 import parse_yaml, read_op_text
 from ..resources import load_json_schema
 from ..values import Value, ValueType
-from ..values.matchers import MatcherDocumentError, matcher_from_document
+from ..matchers import MatcherDocumentError, matcher_from_document
 
 SCENARIO_FILES = ("scenarios.yml", "scenarios.json")
 SCHEMA_NAME = "scenarios.schema.json"

@@ -186,7 +186,7 @@ def _check_call(
         verb = "succeed" if wanted is Outcome.SUCCEEDED else "fail"
         ended = result.outcome.value if result.outcome else "without an outcome"
         raise ScenarioFailed(f"{header}: expected the op to {verb}; it ended {ended}\n{report()}")
-    if wanted is Outcome.FAILED and scenario.error is not None and re.search(scenario.error, result.error or "") is None:
+    if wanted is Outcome.FAILED and scenario.error is not None and not re.search(scenario.error, result.error or ""):
         raise ScenarioFailed(f"{header}: the op failed, but its error does not match {scenario.error!r}\n{report()}")
     shown_from = request.config.invocation_params.dir
     differences: list[str] = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_opspec import anything, contains, match
-from pytest_opspec.values.matchers import MatcherDocumentError, matcher_from_document, snapshot_matcher
+from pytest_opspec.matchers import (MatcherDocumentError, anything, contains, match, matcher_from_document,
+                                    snapshot_matcher)
 
 
 def test_python_matchers_compare_with_eq_inside_any_structure() -> None:
