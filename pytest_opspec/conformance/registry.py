@@ -47,16 +47,25 @@ class Phase(IntEnum):
     LAST = 2
 
 
+REFERENCE_ONLY_NOTE = "not a MUST: the seed does not require it, only the reference's behaviour speaks for it"
+
+
 @dataclass(frozen=True)
 class Clause:
     """What a check tests: the seed's words, quoted; ``source`` names another source when the seed is
-    silent (e.g. ``SEMANTICS §8``: how the reference behaves) or defers to an RFC."""
+    silent (e.g. ``SEMANTICS §8``: how the reference behaves) or defers to an RFC.
+
+    ``reference_only``: the seed does not require what the check tests; only the reference's behaviour
+    (SEMANTICS.md) speaks for it. Such a check is SHOULD at most, and its reports say why.
+    """
 
     text: str
     source: str = "seed"
+    reference_only: bool = False
 
     def __str__(self) -> str:
-        return self.text if self.source == "seed" else f"{self.text} ({self.source})"
+        text = self.text if self.source == "seed" else f"{self.text} ({self.source})"
+        return f"{text} [{REFERENCE_ONLY_NOTE}]" if self.reference_only else text
 
 
 class CheckFailed(AssertionError):
@@ -105,11 +114,14 @@ def check(
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as check ``id``."""
 
+    tested = clause if isinstance(clause, Clause) else Clause(clause)
+    if tested.reference_only and level is Level.MUST:
+        raise ValueError(f"check {id} is MUST, but only the reference's behaviour speaks for it")
+
     def register(function: CheckFunction) -> CheckFunction:
         if id in REGISTRY:
             raise ValueError(f"check {id} is registered twice")
-        REGISTRY[id] = Check(id, endpoint, title, clause if isinstance(clause, Clause) else Clause(clause),
-                             level, function, profiles, phase)
+        REGISTRY[id] = Check(id, endpoint, title, tested, level, function, profiles, phase)
         return function
 
     return register

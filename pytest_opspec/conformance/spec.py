@@ -8,8 +8,8 @@ Decisions where the document (or HTTP) needs reading:
   whose ranges are in its parts (RFC 7233 §4.1);
 - file contents may have any media type (a node labels files by their extension, as the reference
   does), so media types are only checked where the document gives a JSON schema;
-- a 405 or 501 to HEAD of a content path is a node declaring HEAD unsupported (pkgs.contents.head-*
-  report it as Skip), not a violation;
+- answers the HTTP layer gives before routing (an invalid percent-escape, dot-segments in the path)
+  are judged by HTTP, by the one rule of http_layer.py, not by the document;
 - 101 bodies are the WebSocket messages, judged by events.stream.messages-match-spec.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 
 from .openapi import api_document, schema_validator, validation_errors
 
+from . import http_layer
 from .transport import Exchange
 
 FILE_CONTENT = "/pkgs/{ref}/contents/{path}"
@@ -48,8 +49,9 @@ class ApiSpec:
     def problems(self, exchange: Exchange) -> list[str]:
         """What is wrong with the node's answer, as readable sentences (empty when it matches)."""
         method = exchange.method.lower()
-        if method == "head" and exchange.template == FILE_CONTENT and exchange.status in (405, 501):
-            return []  # HEAD declared unsupported: the HEAD checks skip
+        before_routing, problem = http_layer.judge(exchange)
+        if before_routing:
+            return [problem] if problem else []
         operation = self._paths.get(exchange.template, {}).get(method)
         if operation is None:
             return [f"the API document has no {exchange.method} {exchange.template}"]

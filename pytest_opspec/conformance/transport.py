@@ -10,6 +10,7 @@ check that asked (``CheckFailed``).
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
 import json
 import time
@@ -25,6 +26,8 @@ from .registry import CheckFailed
 
 # Largest event message accepted; far above anything the suite's ops produce.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Largest HTTP body read; a declared length beyond it is broken framing (the suite's files are small).
+MAX_BODY_BYTES = 64 * 1024 * 1024
 # Seconds a WebSocket close handshake may take (a node that never answers costs this much per stream).
 CLOSE_TIMEOUT = 1.0
 
@@ -112,6 +115,13 @@ class Message:
             message.parse_error = f"not JSON ({error})"
         return message
 
+    @functools.cached_property
+    def key(self) -> str:
+        """The message's identity for comparing streams: the same event, re-serialized, compares equal."""
+        if self.parse_error:
+            return repr(self.data)
+        return json.dumps(self.document, sort_keys=True)
+
     @property
     def event(self) -> dict[str, Any] | None:
         return self.document if isinstance(self.document, dict) else None
@@ -164,10 +174,15 @@ class Http:
         try:
             connection.request(method, self.node.prefix + target, body=body, headers=sent_headers)
             response = connection.getresponse()
+            if response.length is not None and response.length > MAX_BODY_BYTES:
+                raise CheckFailed(f"{where} -> {response.status}: the answer declares Content-Length "
+                                  f"{response.length}, far beyond any file of the suite's (broken framing)")
             data = response.read()
         except TimeoutError:
             raise CheckFailed(f"{where}: the node did not answer within {wait:g} s") from None
-        except (OSError, http.client.HTTPException) as error:
+        # A node's broken framing is its failure: http.client lets OverflowError (a chunk size beyond
+        # what a read can take) and ValueError escape besides its own exceptions.
+        except (OSError, http.client.HTTPException, OverflowError, ValueError) as error:
             raise CheckFailed(f"{where}: the connection failed before a complete answer "
                               f"({type(error).__name__}: {error})") from None
         finally:

@@ -12,6 +12,7 @@ import string
 from typing import Any, Callable
 from urllib.parse import quote
 
+from .. import http_layer
 from ..context import OPS_KILLS, OPS_STARTS, PKG_CONTENT, PKG_CONTENTS, Context, encode_segment
 from ..pkgs import FILES
 from ..registry import CheckDisabled, CheckFailed, Endpoint, Level, Phase, check
@@ -57,7 +58,10 @@ def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Ex
             failures.append(f"{case!r}: {failure}")
             unanswered += "did not answer" in str(failure)
             return
-        if exchange.status >= 500:
+        before_routing, problem = http_layer.judge(exchange)
+        if before_routing and problem:
+            failures.append(f"{case!r}: {exchange.describe()}: {problem}")
+        elif not before_routing and exchange.status >= 500:
             failures.append(f"{case!r}: {exchange.describe()} {exchange.excerpt(120)}")
 
     for case in explicit:

@@ -7,7 +7,7 @@ import secrets
 from .. import events
 from ..context import OPS_KILLS, Context
 from ..registry import CheckDisabled, CheckFailed, CheckSkipped, Clause, Endpoint, Level, check
-from ..scenarios import REMOVAL_GRACE, KillRun, kill_run
+from ..scenarios import OP_RUN_ID_WAIT, REMOVAL_GRACE, KillRun, kill_run, op_run_id_kill
 from .ops_starts import BAD_REQUEST, expect_400
 
 KILLS = "/ops/kills post: \"Kills an op\""
@@ -54,7 +54,8 @@ def containers_stopped(ctx: Context) -> None:
 
 
 @check("ops.kills.containers-removed", endpoint=Endpoint.OPS_KILLS, level=Level.SHOULD,
-       clause=Clause(KILLS, "SEMANTICS §8: the node force-removes the op's containers before it answers"),
+       clause=Clause(KILLS, "SEMANTICS §8: the node force-removes the op's containers before it answers",
+                     reference_only=True),
        title="a killed op's containers are removed")
 def containers_removed(ctx: Context) -> None:
     run = ctx.scenario(kill_run)
@@ -95,3 +96,24 @@ def malformed_json(ctx: Context) -> None:
         ("not JSON", b"opId=x"),
         ("an empty body", b""),
     ])
+
+
+@check("ops.kills.op-run-id", endpoint=Endpoint.OPS_KILLS, level=Level.SHOULD,
+       clause=Clause(f"{KILLS}; requestBody schema: required: - opId; {BAD_REQUEST}",
+                     "the upstream spec names the field opRunId (SEMANTICS §9, §10.17: accept both); a node that "
+                     "does not must refuse the body, which lacks opId", reference_only=True),
+       title="a kill naming the op only as opRunId kills it, or is a 400; never a success that kills nothing")
+def op_run_id(ctx: Context) -> None:
+    run = ctx.scenario(op_run_id_kill)
+    kill = run.kill
+    body = f"{kill.describe()} with body {{\"opRunId\": \"{run.op_id}\"}}"
+    if kill.status == 400:
+        return
+    if not 200 <= kill.status < 300:
+        raise CheckFailed(f"{body}: expected 204 (and the op KILLED) or 400 {kill.excerpt()}")
+    if run.ended is None:
+        raise CheckFailed(f"{body}, but the op still ran {min(ctx.config.timeout, OP_RUN_ID_WAIT):g} s later: "
+                          "the node ignored opRunId and claimed success")
+    outcome = events.field(run.ended.document, "outcome")
+    if outcome != "KILLED":
+        raise CheckFailed(f"{body}: the op ended {outcome!r}, expected KILLED")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from .. import http_layer
 from ..context import Context
 from ..pkgs import BLOB, CANARY, FILES, MISSING, SYMLINK
-from ..registry import CheckDisabled, CheckFailed, CheckSkipped, Clause, Endpoint, Level, check
+from ..registry import CheckDisabled, CheckFailed, Clause, Endpoint, Level, check
 from ..transport import Exchange
 
 LISTING = "'/pkgs/{ref}/contents' get: \"Lists package contents\""
@@ -18,7 +20,6 @@ BLOB_PATH = "/data/blob.bin"
 GO_MODE_DIR = 1 << 31
 # Go's os.ModeType: dir, symlink, named pipe, socket, device, char device, irregular.
 GO_MODE_TYPE = (1 << 31) | (1 << 27) | (1 << 25) | (1 << 24) | (1 << 26) | (1 << 21) | (1 << 19)
-UNSUPPORTED = (405, 501)  # a node saying it does not support a method
 
 
 def _fail(problems: list[str]) -> None:
@@ -28,6 +29,9 @@ def _fail(problems: list[str]) -> None:
 
 def _files_ref(ctx: Context) -> str:
     return ctx.packages.ref(FILES)
+
+
+SEED_KEYS = ("path", "size", "mode")
 
 
 def _listing(ctx: Context) -> list[dict[str, Any]]:
@@ -43,30 +47,65 @@ def _listing(ctx: Context) -> list[dict[str, Any]]:
     return entries
 
 
+def _field(entry: dict[str, Any], name: str) -> Any:
+    """A listing entry's field, its key matched case-insensitively as Go's JSON decoding (the reference's
+    clients) matches it; the spelling is judged by pkgs.contents.list-keys alone."""
+    return next((value for key, value in entry.items() if key.lower() == name), None)
+
+
+def _received(entries: list[dict[str, Any]], limit: int = 3) -> str:
+    """What the listing held, for a failure message: its size and its first entries as received."""
+    shown = ", ".join(json.dumps(entry, sort_keys=True) for entry in entries[:limit])
+    more = f", ... ({len(entries)} entries)" if len(entries) > limit else ""
+    return f"received {shown or 'an empty array'}{more}"
+
+
 @check("pkgs.contents.list", endpoint=Endpoint.PKGS_CONTENTS, level=Level.MUST,
        clause=f"{LISTING}; '200' items: path: \"absolute path within pkg\", size: integer, mode: integer",
        title="the listing names every file of the package with its size")
 def list_contents(ctx: Context) -> None:
-    entries = {entry.get("path"): entry for entry in _listing(ctx)}
+    received = _listing(ctx)
+    entries = {_field(entry, "path"): entry for entry in received}
     problems = []
     for path, content in ctx.packages.files.items():
         entry = entries.get(path)
         if entry is None:
-            problems.append(f"{path} is not listed (listed: {', '.join(map(str, entries))})")
-        elif entry.get("size") != len(content):
-            problems.append(f"{path}: size {entry.get('size')!r}, expected {len(content)}")
-    _fail(problems)
+            problems.append(f"{path} is not listed")
+        elif _field(entry, "size") != len(content):
+            problems.append(f"{path}: size {_field(entry, 'size')!r}, expected {len(content)}: "
+                            f"{json.dumps(entry, sort_keys=True)}")
+    if problems:
+        raise CheckFailed("\n".join([*problems, _received(received)]))
+
+
+@check("pkgs.contents.list-keys", endpoint=Endpoint.PKGS_CONTENTS, level=Level.SHOULD,
+       clause=Clause(f"{LISTING}; '200' items: properties: path, size, mode",
+                     "SEMANTICS §10.17: the reference sends Path, Size, Mode; the seed's schema requires no "
+                     "property and Go clients match keys case-insensitively", reference_only=True),
+       title="listing entries spell their keys as the seed does: path, size, mode")
+def list_keys(ctx: Context) -> None:
+    received = _listing(ctx)
+    misspelt = sorted({key for entry in received for key in entry
+                       if key.lower() in SEED_KEYS and key not in SEED_KEYS})
+    if misspelt:
+        raise CheckFailed(f"entries use the keys {', '.join(misspelt)}; the seed names them "
+                          f"{', '.join(key.lower() for key in misspelt)}: {_received(received)}")
 
 
 @check("pkgs.contents.list-modes", endpoint=Endpoint.PKGS_CONTENTS, level=Level.SHOULD,
        clause=f"{LISTING}; mode: \"golang FileMode\" (type bits above the permission bits; a directory has bit 31)",
-       title="listed modes are Go FileModes")
+       title="every listed file has a mode, and modes are Go FileModes")
 def list_modes(ctx: Context) -> None:
+    received = _listing(ctx)
     problems = []
-    for entry in _listing(ctx):
-        path, mode = entry.get("path"), entry.get("mode")
+    listed = {_field(entry, "path"): entry for entry in received}
+    for path in ctx.packages.files:
+        if path in listed and not isinstance(_field(listed[path], "mode"), int):
+            problems.append(f"{path} has no integer mode: {json.dumps(listed[path], sort_keys=True)}")
+    for path, entry in listed.items():
+        mode = _field(entry, "mode")
         if not isinstance(mode, int):
-            continue  # responses-match-spec reports the type
+            continue
         if path in ctx.packages.files:
             if mode & GO_MODE_TYPE:
                 problems.append(f"{path} is a regular file but its mode {mode} has Go type bits")
@@ -74,6 +113,8 @@ def list_modes(ctx: Context) -> None:
                 problems.append(f"{path}: mode {mode:o} is not a permission set the suite wrote (owner can read)")
         elif path in ("/data", "/data/nested") and not mode & GO_MODE_DIR:
             problems.append(f"{path} is a directory but its mode {mode} lacks the directory bit (1<<31)")
+    if not any(path in listed for path in ctx.packages.files):
+        problems.append(f"none of the package's files is listed, so no mode can be judged: {_received(received)}")
     _fail(problems)
 
 
@@ -93,10 +134,8 @@ def get_file(ctx: Context) -> None:
 
 
 def _head(ctx: Context, headers: dict[str, str] | None = None) -> Exchange:
-    exchange = ctx.content(_files_ref(ctx), BLOB_PATH, method="HEAD", headers=headers)
-    if exchange.status in UNSUPPORTED:
-        raise CheckSkipped(f"the node answers HEAD with {exchange.status}: it does not support HEAD")
-    return exchange
+    """HEAD of the blob; a node refusing the method (405, 501) fails: the seed declares head here."""
+    return ctx.content(_files_ref(ctx), BLOB_PATH, method="HEAD", headers=headers)
 
 
 def _int_header(exchange: Exchange, name: str) -> int | None:
@@ -104,14 +143,15 @@ def _int_header(exchange: Exchange, name: str) -> int | None:
     return int(value) if value is not None and value.strip().isdigit() else None
 
 
-@check("pkgs.contents.head-file", endpoint=Endpoint.PKGS_CONTENTS, level=Level.SHOULD,
+@check("pkgs.contents.head-file", endpoint=Endpoint.PKGS_CONTENTS, level=Level.MUST,
        clause=f"{HEAD}; '200' headers: Accept-Ranges: bytes, Content-Length: integer",
        title="HEAD of a file gives GET's status and length, without the body")
 def head_file(ctx: Context) -> None:
     exchange = _head(ctx)
-    problems = []
     if exchange.status != 200:
-        problems.append(f"{exchange.describe()}: expected 200 {exchange.excerpt()}")
+        raise CheckFailed(f"{exchange.describe()}: expected 200, as for GET (the seed declares head for this "
+                          f"path) {exchange.excerpt()}")
+    problems = []
     if _int_header(exchange, "Content-Length") != len(BLOB):
         problems.append(f"Content-Length: {exchange.headers.get('Content-Length')!r}, expected {len(BLOB)} "
                         "(the length GET returns)")
@@ -120,7 +160,7 @@ def head_file(ctx: Context) -> None:
     _fail(problems)
 
 
-@check("pkgs.contents.head-range", endpoint=Endpoint.PKGS_CONTENTS, level=Level.MAY,
+@check("pkgs.contents.head-range", endpoint=Endpoint.PKGS_CONTENTS, level=Level.MUST,
        clause=f"{HEAD}; {RANGE}; '206' headers: Content-Length, Content-Range (RFC 7233 §3.1 also lets a "
               "server ignore Range on HEAD)",
        title="HEAD with a Range answers 206 with that range's headers, or 200 ignoring it")
@@ -138,7 +178,8 @@ def head_range(ctx: Context) -> None:
             raise CheckFailed(f"200 with Content-Length {exchange.headers.get('Content-Length')!r}, expected "
                               f"{len(BLOB)}")
     else:
-        raise CheckFailed(f"{exchange.describe()}: expected 206 or 200 {exchange.excerpt()}")
+        raise CheckFailed(f"{exchange.describe()}: expected 206 or 200 (the seed declares head for this path) "
+                          f"{exchange.excerpt()}")
 
 
 def _ranged(ctx: Context, header: str) -> Exchange:
@@ -229,9 +270,13 @@ def unknown_pkg(ctx: Context) -> None:
 
 
 def _refused(exchange: Exchange, canary: bytes) -> str | None:
-    """Why the answer to an escape attempt is wrong (None when it was refused)."""
+    """Why the answer to an escape attempt is wrong (None when it was refused). A target the HTTP layer
+    answers (dot-segments in the path) may also be redirected to its normal form (http_layer.py)."""
     if canary in exchange.body:
         return f"{exchange.describe()}: served the canary file outside the package"
+    before_routing, problem = http_layer.judge(exchange)
+    if before_routing and not problem and 300 <= exchange.status < 400:
+        return None
     if not 400 <= exchange.status < 500 or exchange.status == 416:
         return f"{exchange.describe()}: expected a 4xx refusal (not 416) {exchange.excerpt()}"
     return None

@@ -21,10 +21,10 @@ QUICK = "conformance-quick"  # input `who`; prints "hello $who"
 FAILS = "conformance-fails"  # exits 3
 SLEEPER = "conformance-sleeper"  # prints "ready", then runs for 5 minutes
 ORDERING = "conformance-ordering"  # serial: a parallel block of two containers, then QUICK as a nested op
-TICKER = "conformance-ticker"  # three ticks over ~1.5 s
+CHATTY = "conformance-chatty"  # 2,000 lines over a few seconds: streams join it with since
 FILES = "conformance-files"  # files for the contents checks
 MISSING = "conformance-no-such-package"  # never written
-PACKAGES = (QUICK, FAILS, SLEEPER, ORDERING, TICKER, FILES)
+PACKAGES = (QUICK, FAILS, SLEEPER, ORDERING, CHATTY, FILES)
 
 CANARY = "conformance-canary.txt"  # beside the packages, outside every one of them
 SYMLINK = "/data/escape.txt"  # in FILES, pointing at the canary

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -99,6 +100,26 @@ def duplicate_at_switch(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return records
 
     monkeypatch.setattr(Subscription, "next_batch", with_duplicate)
+    return {}
+
+
+def gap_at_switch(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Events lost at the switch from replay to live: a stream that joins an op (since and roots) loses its
+    first live batch."""
+    next_batch = Subscription.next_batch
+    switched: set[int] = set()
+
+    async def with_gap(self: Subscription) -> list[Record]:
+        records = await next_batch(self)
+        if id(self) in switched or self.since_ns is None or not self.roots:
+            return records
+        live = next((i for i, record in enumerate(records) if record.seq > self._start_head), None)
+        if live is None:
+            return records
+        switched.add(id(self))
+        return records[:live]
+
+    monkeypatch.setattr(Subscription, "next_batch", with_gap)
     return {}
 
 
@@ -266,6 +287,14 @@ def listing_with_go_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
+def listing_without_modes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Listing entries without their mode (the seed's schema requires no property)."""
+    list_contents = pkgs_contents.list_contents
+    monkeypatch.setattr(pkgs_contents, "list_contents", lambda directory: [
+        {key: value for key, value in entry.items() if key != "mode"} for entry in list_contents(directory)])
+    return {}
+
+
 def listing_modes_without_type_bits(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     list_contents = pkgs_contents.list_contents
     monkeypatch.setattr(pkgs_contents, "list_contents", lambda directory: [
@@ -286,9 +315,62 @@ def content_corrupted(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 def head_unsupported(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """HEAD of content answered 405, as the reference does: the HEAD checks skip."""
+    """HEAD of content answered 405, as the reference does, though the seed declares it."""
     route = pkgs_contents.CONTENT_ROUTE
     monkeypatch.setattr(pkgs_contents, "CONTENT_ROUTE", Route(route.template, {"GET": route.methods["GET"]}))
+    return {}
+
+
+def http_layer_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The answers of Go's HTTP layer, as the reference gives them before routing: 400 for an invalid
+    percent-escape in the path, 301 to the normal form for a dot-segment. Not a deviation."""
+    def wrap(handler: Handler) -> Handler:
+        async def like_go(request: web.Request, node: Any, params: Any) -> web.StreamResponse:
+            segments = request.raw_path.split("?")[0].split("/")
+            if re.search(r"%(?![0-9A-Fa-f]{2})", request.raw_path.split("?")[0]):
+                return web.Response(status=400, text="400 Bad Request: invalid URL escape")
+            if any(segment.lower() in ("..", "%2e%2e", ".", "%2e") for segment in segments):
+                return web.Response(status=301, headers={"Location": "/"})
+            return await handler(request, node, params)
+        return like_go
+
+    wrap_route(monkeypatch, pkgs_contents, "CONTENT_ROUTE", wrap)
+    wrap_route(monkeypatch, pkgs_contents, "LIST_ROUTE", wrap)
+    return {}
+
+
+def directory_with_broken_length(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The reference's framing for a directory: Content-Length 9223372036854775807, then too few bytes."""
+    def wrap(handler: Handler) -> Handler:
+        async def broken(request: web.Request, node: Any, params: Any) -> web.StreamResponse:
+            if params.get("path", "").strip("/") != "data":
+                return await handler(request, node, params)
+            response = web.StreamResponse(status=200, headers={"Content-Length": str(2**63 - 1)})
+            await response.prepare(request)
+            await response.write(b"read /data: is a directory")
+            request.transport.close()  # type: ignore[union-attr]
+            return response
+        return broken
+
+    wrap_route(monkeypatch, pkgs_contents, "CONTENT_ROUTE", wrap)
+    return {}
+
+
+def kills_ignore_op_run_id(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The reference's kill: the upstream spec's opRunId is ignored, and the answer says success anyway."""
+    def wrap(handler: Handler) -> Handler:
+        async def without_op_run_id(request: web.Request, node: Any, params: Any) -> web.StreamResponse:
+            body = await request.read()
+            try:
+                document = json.loads(body)
+            except ValueError:
+                document = None
+            if isinstance(document, dict) and "opRunId" in document and "opId" not in document:
+                return web.Response(status=204)
+            return await handler(request, node, params)  # its body stays readable (aiohttp keeps it)
+        return without_op_run_id
+
+    wrap_route(monkeypatch, ops_kills, "ROUTE", wrap)
     return {}
 
 
@@ -327,6 +409,8 @@ VARIANTS = {
         "events.stream.messages-match-spec", "events.stream.since-filter", "events.stream.since-offset"})),
     "duplicates-at-replay-switch": Variant(duplicate_at_switch, "events.stream.*", frozenset({
         "events.stream.no-duplicates"})),
+    "gap-at-replay-switch": Variant(gap_at_switch, "events.stream.*", frozenset({
+        "events.stream.replay-then-live"})),
     "no-range-support": Variant(range_ignored, "pkgs.contents.*", frozenset({
         "pkgs.contents.range-single", "pkgs.contents.range-multiple", "pkgs.contents.range-unsatisfiable"})),
     "traversal-allowed": Variant(traversal_allowed, "pkgs.contents.*", frozenset({
@@ -334,7 +418,10 @@ VARIANTS = {
     "kill-leaves-container": Variant(kill_leaves_container, "ops.kills.*", frozenset({
         "ops.kills.containers-removed"})),
     "kill-does-nothing": Variant(kill_does_nothing, "ops.kills.*", frozenset({
-        "ops.kills.kill-running", "ops.kills.containers-stopped", "ops.kills.containers-removed"}), timeout=5.0),
+        "ops.kills.kill-running", "ops.kills.containers-stopped", "ops.kills.containers-removed",
+        "ops.kills.op-run-id"}), timeout=5.0),
+    "kills-ignore-op-run-id": Variant(kills_ignore_op_run_id, "ops.kills.*", frozenset({"ops.kills.op-run-id"}),
+                                      timeout=5.0),
     # more, so that most checks are shown able to fail (the event-ordering ones are in the unit tests)
     "liveness-answers-204": Variant(liveness_answers_204, "liveness.*", frozenset({
         "liveness.ok", "liveness.responses-match-spec"})),
@@ -357,13 +444,18 @@ VARIANTS = {
                                   frozenset({"events.stream.bad-since"})),
     "since-years-limited": Variant(since_years_limited, "events.stream.*", frozenset({
         "events.stream.since-extremes"})),
-    "listing-with-go-keys": Variant(listing_with_go_keys, "pkgs.contents.*", frozenset({"pkgs.contents.list"})),
+    "listing-with-go-keys": Variant(listing_with_go_keys, "pkgs.contents.*", frozenset({"pkgs.contents.list-keys"})),
+    "listing-without-modes": Variant(listing_without_modes, "pkgs.contents.*", frozenset({
+        "pkgs.contents.list-modes"})),
     "listing-modes-without-type-bits": Variant(listing_modes_without_type_bits, "pkgs.contents.*", frozenset({
         "pkgs.contents.list-modes"})),
     "content-corrupted": Variant(content_corrupted, "pkgs.contents.*", frozenset({
         "pkgs.contents.get-file", "pkgs.contents.range-single", "pkgs.contents.range-multiple"})),
-    "head-unsupported": Variant(head_unsupported, "pkgs.contents.*", frozenset(), skipped=frozenset({
-        "pkgs.contents.head-file", "pkgs.contents.head-range"})),
+    "head-unsupported": Variant(head_unsupported, "pkgs.contents.*", frozenset({
+        "pkgs.contents.head-file", "pkgs.contents.head-range", "pkgs.contents.responses-match-spec"})),
+    "http-layer-answers": Variant(http_layer_answers, "pkgs.contents.*", frozenset()),
+    "directory-with-broken-length": Variant(directory_with_broken_length, "pkgs.contents.*", frozenset({
+        "pkgs.contents.fuzz-no-5xx"})),
     "missing-content-is-500": Variant(missing_content_is_500, "pkgs.contents.*", frozenset({
         "pkgs.contents.missing-file", "pkgs.contents.fuzz-no-5xx"})),
 }

@@ -29,7 +29,7 @@ def test_every_check_is_a_function_item_named_by_id_and_level(pytester: pytest.P
 def test_checks_pass_as_tests_and_the_matrix_is_printed(pytester: pytest.Pytester, url: str) -> None:
     result = pytester.runpytest(f"--opspec-conformance={url}", f"--opspec-conformance-image={TEST_IMAGE}",
                                 "-k", "liveness or pkgs", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2 + 14)
+    result.assert_outcomes(passed=2 + 15)
     result.stdout.fnmatch_lines(["*= opspec node conformance =*", f"*profile 0.1.5 against {url}",
                                  "liveness*2/2*", "CONFORMANT to the opspec 0.1.5 node API at MUST level"])
 
@@ -55,13 +55,13 @@ def test_disabled_checks_are_skips_and_reports_are_written(pytester: pytest.Pyte
     result = pytester.runpytest(f"--opspec-conformance={url}", "-k", "liveness or pkgs.contents.list",
                                 "--opspec-conformance-disable", "pkgs.contents.list-modes",
                                 f"--opspec-conformance-report-json={report}", "-rs", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, skipped=1)
+    result.assert_outcomes(passed=4, skipped=1)
     result.stdout.fnmatch_lines([f"wrote {report}",
                                  "SKIPPED * disabled: turned off by --disable pkgs.contents.list-modes"])
     document = json.loads(report.read_text())
     assert [(check["id"], check["outcome"]) for check in document["checks"]] == [
-        ("liveness.ok", "pass"), ("pkgs.contents.list", "pass"), ("pkgs.contents.list-modes", "disabled"),
-        ("liveness.responses-match-spec", "pass")]
+        ("liveness.ok", "pass"), ("pkgs.contents.list", "pass"), ("pkgs.contents.list-keys", "pass"),
+        ("pkgs.contents.list-modes", "disabled"), ("liveness.responses-match-spec", "pass")]
 
 
 def test_settings_come_from_the_flag_then_env_then_ini(pytester: pytest.Pytester, url: str,

@@ -14,9 +14,9 @@ from pytest_opspec.conformance.config import Config
 from pytest_opspec.conformance.context import Context, OpRun
 from pytest_opspec.conformance.pkgs import SuitePackages
 from pytest_opspec.conformance.checks import all_checks
-from pytest_opspec.conformance.registry import REGISTRY
+from pytest_opspec.conformance.registry import REGISTRY, Clause, Endpoint, Level, check
 from pytest_opspec.conformance.runner import Outcome, run_check
-from pytest_opspec.conformance.scenarios import ReplayRun
+from pytest_opspec.conformance.scenarios import JoinedStream, ReplayRun
 from pytest_opspec.conformance.transport import Exchange, Headers, Message
 
 ROOT = "r00t"
@@ -131,24 +131,38 @@ def test_op_erred_must_come_right_before_op_ended_failed(ctx: Context, monkeypat
     assert outcome(ctx, "events.stream.op-erred-before-failed")[0] is Outcome.FAIL
 
 
-def feed_replay(monkeypatch: pytest.MonkeyPatch, joined: list[Message]) -> None:
+def feed_replay(monkeypatch: pytest.MonkeyPatch, *joined: list[Message]) -> None:
+    """The replay scenario: the complete ordering run, and streams that joined it getting ``joined``."""
     complete = ordering_events()
-    monkeypatch.setattr(events_stream, "replay_run", lambda _: ReplayRun(ROOT, complete, joined, "since=x"))
+    streams = [JoinedStream("since=x", messages) for messages in joined]
+    monkeypatch.setattr(events_stream, "replay_run", lambda _: ReplayRun(ROOT, complete, streams))
 
 
-def test_a_gap_fails_replay_then_live(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
-    feed_replay(monkeypatch, ordering_events()[:6] + ordering_events()[7:])
+def test_a_gap_in_any_joined_stream_fails_replay_then_live(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed_replay(monkeypatch, ordering_events(), ordering_events()[:6] + ordering_events()[7:], ordering_events())
     result, message = outcome(ctx, "events.stream.replay-then-live")
-    assert result is Outcome.FAIL and "missing: containerExited containerId=b exitCode=0" in message
+    assert result is Outcome.FAIL
+    assert "stream 2 of 3 (?since=x): missing: containerExited containerId=b exitCode=0" in message
     assert outcome(ctx, "events.stream.no-duplicates")[0] is Outcome.PASS
 
 
-def test_a_duplicate_fails_no_duplicates_but_is_no_gap(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_duplicate_in_any_joined_stream_fails_no_duplicates_but_is_no_gap(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     events = ordering_events()
-    feed_replay(monkeypatch, events[:6] + [events[5]] + events[6:])
+    feed_replay(monkeypatch, ordering_events(), ordering_events(), events[:6] + [events[5]] + events[6:])
     assert outcome(ctx, "events.stream.replay-then-live")[0] is Outcome.PASS
     result, message = outcome(ctx, "events.stream.no-duplicates")
-    assert result is Outcome.FAIL and "sent twice: containerExited containerId=a" in message
+    assert result is Outcome.FAIL
+    assert "stream 3 of 3 joined mid-run (?since=x): sent twice: containerExited containerId=a" in message
+
+
+def test_the_same_events_in_another_order_name_the_first_difference(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = ordering_events()
+    feed_replay(monkeypatch, events[:3] + [events[4], events[3]] + events[5:])
+    result, message = outcome(ctx, "events.stream.replay-then-live")
+    assert result is Outcome.FAIL
+    assert "in a different order: event 4 is containerStdOutWrittenTo containerId=b" in message
 
 
 def test_messages_are_judged_against_the_event_schema(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,3 +190,11 @@ def test_every_check_quotes_a_clause_and_is_named_for_its_endpoint() -> None:
         assert check.id.startswith(prefixes[check.endpoint.value]), check.id
         assert '"' in check.clause.text or "'" in check.clause.text, f"{check.id} quotes nothing"
         assert check.title and check.profiles == ("0.1.5",)
+
+
+def test_a_check_only_the_reference_speaks_for_cannot_be_must() -> None:
+    with pytest.raises(ValueError, match="only the reference's behaviour speaks for it"):
+        check("liveness.made-up", endpoint=Endpoint.LIVENESS, level=Level.MUST, title="made up",
+              clause=Clause("'x'", "SEMANTICS §9", reference_only=True))
+    assert "liveness.made-up" not in REGISTRY
+    assert [c.id for c in all_checks() if c.clause.reference_only and c.level is Level.MUST] == []

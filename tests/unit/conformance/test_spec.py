@@ -68,10 +68,36 @@ def test_content_headers_must_be_present_and_typed(spec: ApiSpec) -> None:
         "Content-Length": "9", "Content-Type": "multipart/byteranges; boundary=x"})) == []
 
 
-def test_head_declared_unsupported_is_not_a_violation(spec: ApiSpec) -> None:
-    assert spec.problems(exchange("HEAD", CONTENT, 405)) == []
-    assert spec.problems(exchange("HEAD", CONTENT, 501)) == []
+def test_head_of_content_is_declared_so_405_is_a_violation(spec: ApiSpec) -> None:
+    assert spec.problems(exchange("HEAD", CONTENT, 405)) == [
+        "status 405 is not one the API document lists for HEAD /pkgs/{ref}/contents/{path} "
+        "(200, 206, 401, 403, 404, 416, 500)"]
     assert spec.problems(exchange("HEAD", LISTING, 200)) == ["the API document has no HEAD /pkgs/{ref}/contents"]
+
+
+@pytest.mark.parametrize(("target", "status", "problems"), [
+    # answered by the HTTP layer before routing: judged by HTTP, not by the document (http_layer.py)
+    ("/pkgs/%zz/contents/op.yml", 400, []),
+    ("/pkgs/x/contents/a%", 404, []),
+    ("/pkgs/x/contents/..", 301, []),
+    ("/pkgs/x/contents/%2e%2e/y", 308, []),
+    ("/pkgs/x/contents/data/../op.yml", 200, []),
+    ("/pkgs/x//contents/op.yml", 404, []),
+    ("/pkgs/%zz/contents/op.yml", 500, ["the target has an invalid percent-escape (RFC 3986 §2.1): expected a 4xx "
+                                        "(not 416), got 500"]),
+    ("/pkgs/%zz/contents/op.yml", 301, ["the target has an invalid percent-escape (RFC 3986 §2.1): expected a 4xx "
+                                        "(not 416), got 301"]),
+    ("/pkgs/x/contents/..", 416, ["the target is not in normal form: dot-segments or empty segments (RFC 3986 "
+                                  "§5.2.4, §6.2.2): expected a redirect to its normal form or a 4xx (not 416), "
+                                  "got 416"]),
+    # an encoded slash is no separator: one ordinary segment, judged by the document
+    ("/pkgs/x/contents/%2F..%2Fy", 301, ["status 301 is not one the API document lists for GET "
+                                         "/pkgs/{ref}/contents/{path} (200, 206, 401, 403, 404, 416, 500)"]),
+])
+def test_answers_of_the_http_layer_follow_one_rule(spec: ApiSpec, target: str, status: int,
+                                                   problems: list[str]) -> None:
+    answer = Exchange("check", "GET", CONTENT, target, {}, None, status, Headers([]), b"")
+    assert spec.problems(answer) == problems
 
 
 def test_the_websocket_handshake_needs_its_upgrade_headers(spec: ApiSpec) -> None:
