@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -65,6 +66,48 @@ def positive_seconds(text: str) -> float:
     if not seconds > 0:
         raise ValueError(f"{text!r}: the timeout must be more than 0 seconds")
     return seconds
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"{text!r} is not a port number (1-65535)")
+    return port
+
+
+def command_words(text: str) -> tuple[str, ...]:
+    """A command line, split as a POSIX shell would (no expansion)."""
+    try:
+        words = tuple(shlex.split(text))
+    except ValueError as error:
+        raise ValueError(f"{text!r} does not split into words ({error})") from None
+    if not words:
+        raise ValueError("must not be empty")
+    return words
+
+
+def env_assignment(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` -> (NAME, VALUE)."""
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"{text!r} is not NAME=VALUE with a variable name of letters, digits and _")
+    return name, value
+
+
+def volume_bind(text: str) -> str:
+    """``SOURCE:TARGET[:ro|rw]``, as ``docker run -v`` takes it -> ``SOURCE:TARGET:MODE``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(parts[:2]):
+        raise ValueError(f"{text!r} is not SOURCE:TARGET[:ro|rw] (e.g. /var/run/docker.sock:/var/run/docker.sock)")
+    mode = parts[2] if len(parts) == 3 else "rw"
+    if mode not in ("ro", "rw"):
+        raise ValueError(f"{text!r}: the mode must be ro or rw, not {mode!r}")
+    if not parts[1].startswith("/"):
+        raise ValueError(f"{text!r}: the target {parts[1]!r} must be an absolute path in the container")
+    return f"{parts[0]}:{parts[1]}:{mode}"
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -275,6 +318,18 @@ CONFORMANCE_OPTIONS: tuple[Option, ...] = (
     _conformance("engine", "--engine", "where to look for the node's containers after a kill: auto (the local "
                  "engine when the node runs on this host), none, or an engine URL such as "
                  "unix:///var/run/docker.sock", _engine, "auto|none|URL", default="auto"),
+    _conformance("node_image", "--node-image", "start the node to check from IMAGE on the local engine (its port "
+                 "published on loopback, the package dir mounted at the same path, removed afterwards); instead of "
+                 "a URL", non_empty, "IMAGE"),
+    _conformance("node_cmd", "--node-cmd", "the command of the --node-image container, split as a shell would "
+                 "(default: the image's own)", command_words, "CMD", default=()),
+    _conformance("node_port", "--node-port", f"the port the --node-image node serves on inside its container "
+                 f"(default {DEFAULT_NODE_PORT})", port_number, "PORT", default=DEFAULT_NODE_PORT),
+    _conformance("node_env", "--node-env", "an environment variable of the --node-image container (repeatable; no "
+                 "commas)", env_assignment, "NAME=VALUE", default=(), kind=Kind.LIST),
+    _conformance("node_volume", "--node-volume", "a volume of the --node-image container as docker run -v takes it, "
+                 "e.g. /var/run/docker.sock:/var/run/docker.sock (repeatable)", volume_bind, "SRC:DST[:ro]",
+                 default=(), kind=Kind.LIST),
     _conformance("timeout", "--timeout", "seconds to wait for any one answer, event or op end (default 30)",
                  positive_seconds, "SECONDS", default=30.0),
     _conformance("select", "--select", "run only the checks whose id matches PATTERN (fnmatch, e.g. 'pkgs.*'; "

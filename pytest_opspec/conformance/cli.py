@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
                   f"  {check.title}\n  clause: {check.clause}")
         return 0
     suite = Suite(config)
-    target = redact_url(config.url) if config.url else "the bundled node"
+    target = redact_url(config.url) if config.url else (
+        f"a node started from image {config.node_image}" if config.node_image else "the bundled node")
     print(f"opspec conformance: checking {target} against the node API {config.profile}", flush=True)
 
     def on_result(result: Any) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..options import CONFORMANCE_OPTIONS
+from ..options import CONFORMANCE_OPTIONS, OptionError
+from .node_container import NodeImage
 from .registry import Level
 
 _DEFAULTS = {option.name: option.default for option in CONFORMANCE_OPTIONS}
@@ -29,6 +30,11 @@ class Config:
     pkg_ref_template: str = _DEFAULTS["pkg_ref_template"]
     image: str = _DEFAULTS["image"]
     engine: str = _DEFAULTS["engine"]
+    node_image: str | None = None
+    node_cmd: tuple[str, ...] = ()
+    node_port: int = _DEFAULTS["node_port"]
+    node_env: tuple[tuple[str, str], ...] = ()
+    node_volume: tuple[str, ...] = ()  # SRC:DST:MODE
     timeout: float = _DEFAULTS["timeout"]
     select: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
@@ -44,7 +50,17 @@ class Config:
         values = dict(values)
         if "fail_on" in values:
             values["fail_on"] = Level(str(values["fail_on"]).upper())
+        if values.get("url") and values.get("node_image"):
+            raise OptionError("URL and --node-image: check either a running node (a URL) or one started from an "
+                              "image, not both")
         return cls(**values)
+
+    @property
+    def node(self) -> NodeImage | None:
+        """The node to start from an image (--node-image), if any."""
+        if self.node_image is None:
+            return None
+        return NodeImage(self.node_image, self.node_cmd, self.node_port, self.node_env, self.node_volume)
 
     def to_json(self) -> dict[str, Any]:
         """Every setting, with credentials in URLs redacted (for reports)."""
@@ -53,6 +69,8 @@ class Config:
             value = getattr(self, item.name)
             if isinstance(value, Path):
                 value = str(value)
+            elif item.name == "node_env":
+                value = [name for name, _ in value]  # values may be secrets
             elif isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, Level):

@@ -165,6 +165,10 @@ class Context:
         return result
 
     @property
+    def has_engine(self) -> bool:
+        return self._engine is not None
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             raise CheckDisabled(self._engine_reason)

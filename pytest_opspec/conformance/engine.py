@@ -38,6 +38,13 @@ class Engine:
         state = details.get("State") or {}
         return ContainerState(bool(state.get("Running")), str(state.get("Status", "")))
 
+    def has_image(self, image: str) -> bool:
+        try:
+            self._api.inspect_image(image)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
     def close(self) -> None:
         self._api.close()
 

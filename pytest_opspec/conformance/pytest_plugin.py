@@ -12,9 +12,8 @@ from typing import Any, Iterator
 import pytest
 
 from .config import Config
-from .context import Context
 from .registry import Check
-from .runner import CheckResult, Outcome, SetupError, Suite, SuiteRun, run_check, selected_checks
+from .runner import EXIT_SETUP_ERROR, CheckResult, Outcome, SetupError, Suite, SuiteRun, selected_checks
 
 
 class ConformanceFailed(Exception):
@@ -27,7 +26,8 @@ class ConformanceFailed(Exception):
     def render(self) -> str:
         check = self.result.check
         kind = "FAIL" if self.result.outcome is Outcome.FAIL else "ERROR (the suite itself failed)"
-        return f"{kind} {check.label}: {check.title}\nclause: {check.clause}\n{self.result.message}"
+        log = f"\nthe node's log meanwhile:\n{self.result.node_log}" if self.result.node_log else ""
+        return f"{kind} {check.label}: {check.title}\nclause: {check.clause}\n{self.result.message}{log}"
 
 
 class ConformanceItem(pytest.Function):
@@ -60,15 +60,14 @@ class ConformancePlugin:
         self.run = SuiteRun(config, config.url or "", config.url is None, self.suite.profile)
         self._written: list[str] = []
 
-    def context(self) -> Context:
-        try:
-            return self.suite.start()
-        except SetupError as error:
-            raise pytest.fail.Exception(f"the conformance suite could not start: {error}", pytrace=False) from None
-
     def runner(self, check: Check, disabled: str | None) -> Any:
         def run() -> None:
-            result = CheckResult(check, Outcome.DISABLED, disabled) if disabled else run_check(check, self.context())
+            try:
+                result = self.suite.check(check, disabled)
+            except SetupError as error:
+                # Not a verdict on any check: said once, and the session ends with its own status.
+                pytest.exit(f"opspec conformance: set-up error: the node could not be checked: {error}",
+                            returncode=EXIT_SETUP_ERROR)
             self.run.results.append(result)
             if result.outcome is Outcome.SKIP:
                 pytest.skip(f"skip: {result.message}")
@@ -101,6 +100,7 @@ class ConformancePlugin:
         from .report import write_reports
 
         self.suite.close()
+        self.suite.record_node(self.run)
         self.run.url = self.suite.url
         self.run.setup_error = self.suite.setup_error
         self.run.duration = sum(result.duration for result in self.run.results)

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -27,12 +28,21 @@ from .checks import profile_checks
 from .config import Config, redact_url
 from .context import Context
 from .engine import Engine, EngineUnavailable, open_engine
+from .node_container import NodeContainer, NodeContainerError, NodeImage
 from .pkgs import write_packages
 from .profiles import PROFILES, Profile
-from .registry import Check, CheckDisabled, CheckSkipped, Level
+from .registry import Check, CheckDisabled, CheckFailed, CheckSkipped, Endpoint, Level
 from .transport import Node
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# Exit status when the node could not be checked at all (no answer on /liveness, the suite's image
+# missing on the node's engine, ...): not a verdict on the node.
+EXIT_SETUP_ERROR = 3
+# Seconds a failed check waits for the node's last lines to reach its log (the engine timestamps a line
+# when it receives it).
+LOG_SETTLE = 0.1
+# The endpoints whose checks run the suite's ops (their set-up includes running one).
+RUNS_OPS = (Endpoint.OPS_STARTS, Endpoint.OPS_KILLS, Endpoint.EVENTS_STREAM)
 
 
 class Outcome(StrEnum):
@@ -49,12 +59,17 @@ class CheckResult:
     outcome: Outcome
     message: str = ""
     duration: float = 0.0
+    node_log: str = ""  # what a --node-image node logged while the check ran (failures and errors only)
 
     def to_json(self) -> dict[str, Any]:
         check = self.check
-        return {"id": check.id, "endpoint": check.endpoint.value, "level": check.level.value, "title": check.title,
-                "clause": check.clause.text, "clause_source": check.clause.source, "outcome": self.outcome.value,
-                "message": self.message, "duration_s": round(self.duration, 3)}
+        document = {"id": check.id, "endpoint": check.endpoint.value, "level": check.level.value,
+                    "title": check.title, "clause": check.clause.text, "clause_source": check.clause.source,
+                    "reference_only": check.clause.reference_only, "outcome": self.outcome.value,
+                    "message": self.message, "duration_s": round(self.duration, 3)}
+        if self.node_log:
+            document["node_log"] = self.node_log
+        return document
 
 
 @dataclass
@@ -69,6 +84,8 @@ class SuiteRun:
     duration: float = 0.0
     results: list[CheckResult] = field(default_factory=list)
     setup_error: str | None = None
+    node_image: str | None = None  # the image the node was started from (--node-image)
+    node_log: str = ""  # the end of that node's log
 
     def failing(self, fail_on: Level | None = None) -> list[CheckResult]:
         """Errors, and failures at ``fail_on`` (default: the configured level) or above."""
@@ -78,7 +95,9 @@ class SuiteRun:
 
     @property
     def exit_status(self) -> int:
-        return 1 if self.failing() or self.setup_error else 0
+        if self.setup_error:
+            return EXIT_SETUP_ERROR
+        return 1 if self.failing() else 0
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for result in self.results if result.outcome is outcome)
@@ -128,10 +147,13 @@ class Suite:
         self.config = config
         self.profile = PROFILES[config.profile]
         self.context: Context | None = None
-        self.bundled = config.url is None
+        self.bundled = config.url is None and config.node_image is None
         self.url = config.url or ""
         self.setup_error: str | None = None
+        self.node_log = ""
+        self.owner = f"conformance-{uuid.uuid4().hex}"  # labels the --node-image container
         self._node: Any = None
+        self._container: NodeContainer | None = None
         self._engine: Engine | None = None
         self._temp_dir: Path | None = None
 
@@ -156,20 +178,56 @@ class Suite:
                 except OpspecError as error:
                     raise SetupError(f"cannot start the bundled node: {error}") from None
                 self.url = self._node.url
+            elif self.config.node is not None:
+                self._start_container(self.config.node, packages.root)
             _wait_until_answering(self.url, self.config.timeout)
             try:
                 engine, reason = open_engine(self.config.engine, self.bundled or _is_local(self.url))
             except EngineUnavailable as error:
                 raise SetupError(f"--engine: {error}") from None
             self._engine = engine
-            self.context = Context(self.config, self.url, packages, engine, reason)
-            return self.context
+            context = Context(self.config, self.url, packages, engine, reason)
+            if any(check.endpoint in RUNS_OPS for check, disabled in selected_checks(self.config) if not disabled):
+                _check_ops_can_run(context)
+            self.context = context
+            return context
         except SetupError as error:
             self.setup_error = str(error)
             self.close()
             raise
 
+    def _start_container(self, spec: NodeImage, pkg_root: Path) -> None:
+        """Start the node from its image, the package dir mounted where the suite names it (unless a
+        --node-volume already mounts something there), and wait for its /liveness."""
+        mounts = () if any(volume.split(":")[1] == str(pkg_root) for volume in spec.volumes) else (
+            f"{pkg_root}:{pkg_root}:ro",)
+        try:
+            self._container = NodeContainer.start(spec, self.owner, mounts)
+            self.url = self._container.url
+            self._container.wait_until_live(self.config.timeout)
+        except NodeContainerError as error:
+            raise SetupError(str(error)) from None
+
+    def check(self, check: Check, disabled: str | None = None) -> CheckResult:
+        """Run one check (set-up first, if not done yet: it may raise SetupError). A failure gets what a
+        --node-image node logged meanwhile."""
+        if disabled:
+            return CheckResult(check, Outcome.DISABLED, disabled)
+        context = self.start()
+        started = time.time()
+        result = run_check(check, context)
+        if self._container is not None and result.outcome in (Outcome.FAIL, Outcome.ERROR):
+            time.sleep(LOG_SETTLE)
+            result.node_log = self._container.logs(since=started)
+        return result
+
     def close(self) -> None:
+        if self._container is not None:
+            try:
+                self.node_log = self._container.logs()
+            finally:
+                self._container.remove()
+                self._container = None
         if self._engine is not None:
             self._engine.close()
             self._engine = None
@@ -184,25 +242,30 @@ class Suite:
         run = SuiteRun(self.config, self.url, self.bundled, self.profile)
         started = time.monotonic()
         try:
-            context = self.start()
+            self.start()
         except SetupError as error:
             run.setup_error = str(error)
-            run.results = [CheckResult(check, Outcome.ERROR, f"set-up failed: {error}")
-                           for check, _ in selected_checks(self.config)]
             run.url = self.url
+            self.record_node(run)
             run.duration = time.monotonic() - started
             return run
         run.url = self.url
         try:
             for check, disabled in selected_checks(self.config):
-                result = CheckResult(check, Outcome.DISABLED, disabled) if disabled else run_check(check, context)
+                result = self.check(check, disabled)
                 run.results.append(result)
                 if on_result is not None:
                     on_result(result)
         finally:
             self.close()
+            self.record_node(run)
         run.duration = time.monotonic() - started
         return run
+
+    def record_node(self, run: SuiteRun) -> None:
+        """What the reports say about a --node-image node: its image and the end of its log."""
+        run.node_image = self.config.node_image
+        run.node_log = self.node_log
 
 
 class SetupError(Exception):
@@ -221,7 +284,33 @@ def _wait_until_answering(url: str, timeout: float) -> None:
             return
         except (OSError, http.client.HTTPException) as error:
             if time.monotonic() > deadline:
-                raise SetupError(f"no node answers at {redact_url(url)} ({type(error).__name__}: {error})") from None
+                raise SetupError(f"no node answers GET /liveness at {redact_url(url)} within {min(timeout, 10.0):g} s "
+                                 f"({type(error).__name__}: {error})") from None
             time.sleep(0.2)
         finally:
             connection.close()
+
+
+def _check_ops_can_run(ctx: Context) -> None:
+    """Run the suite's simplest op once (the checks share its run). When it fails because the suite's
+    image cannot run on the node, that is one set-up error, not a failure of every check that runs an
+    op: the image is missing on the node's engine (when the suite can see that engine), or the op's
+    error names it."""
+    from . import events
+    from .scenarios import quick_run
+
+    try:
+        run = ctx.scenario(quick_run).run
+    except CheckFailed:
+        return  # the node did not start or finish it: the checks report that
+    if run.outcome == "SUCCEEDED":
+        return
+    image = ctx.config.image
+    erred = " ".join(str(events.field(m.document, "msg")) for m in run.events if events.event_type(m.document) == "opErred")
+    missing = ctx.has_engine and not ctx.engine.has_image(image)
+    if missing or image in erred:
+        where = "is not on the node's engine" if missing else "cannot be run by the node"
+        raise SetupError(f"the suite's image {image} {where}: the suite's simplest op ({run.op_id}) ended "
+                         f"{run.outcome}{': ' + erred if erred else ''}. Make {image} available to the node's "
+                         "engine (docker pull or docker load there), or pass --image naming an image with sh "
+                         "that the node can run")

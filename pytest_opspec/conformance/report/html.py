@@ -51,6 +51,9 @@ def _checks_table(run: SuiteRun) -> str:
     for result in run.results:
         check = result.check
         message = f"<pre>{escape(result.message)}</pre>" if result.message else ""
+        if result.node_log:
+            message += (f"<details><summary>the node's log meanwhile</summary><pre>{escape(result.node_log)}</pre>"
+                        "</details>")
         rows.append(
             f'<tr id="{escape(check.id)}"><td><span class="badge {result.outcome.value}">'
             f"{result.outcome.value.upper()}</span></td><td><code>{escape(check.id)}</code></td>"
@@ -61,8 +64,16 @@ def _checks_table(run: SuiteRun) -> str:
             f"<th>time</th></tr>{''.join(rows)}</table>")
 
 
+def _node_log(run: SuiteRun) -> str:
+    if not run.node_image:
+        return ""
+    return (f"<details><summary>The node's log (image {escape(run.node_image)}, its last lines)</summary>"
+            f"<pre>{escape(run.node_log or '(empty)')}</pre></details>\n")
+
+
 def render_html(run: SuiteRun) -> str:
-    node = escape(redact_url(run.url)) + (" (the bundled node)" if run.bundled else "")
+    node = escape(redact_url(run.url)) + (" (the bundled node)" if run.bundled else "") + (
+        f" (started from image {escape(run.node_image)})" if run.node_image else "")
     ok = not run.failing() and not run.setup_error
     config = escape(json.dumps(run.config.to_json(), indent=2))
     return f"""<!DOCTYPE html>
@@ -77,7 +88,7 @@ started {escape(run.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"))}, {run.duratio
 {_matrix_table(run)}
 <h2>Checks</h2>
 {_checks_table(run)}
-<details><summary>Configuration (credentials redacted)</summary><pre>{config}</pre></details>
+{_node_log(run)}<details><summary>Configuration (credentials redacted)</summary><pre>{config}</pre></details>
 </body></html>
 """
 

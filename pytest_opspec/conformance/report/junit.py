@@ -20,6 +20,7 @@ def write_junit(run: SuiteRun, path: Path) -> None:
                                                          "timestamp": run.started_at.isoformat(), **attributes})
     properties = ElementTree.SubElement(suite, "properties")
     for name, value in (("node", redact_url(run.url)), ("bundled", str(run.bundled).lower()),
+                        ("node_image", run.node_image or ""),
                         ("profile", run.profile.version), ("fail_on", run.config.fail_on.value)):
         ElementTree.SubElement(properties, "property", name=name, value=value)
     for result in run.results:
@@ -35,8 +36,12 @@ def write_junit(run: SuiteRun, path: Path) -> None:
             element = ElementTree.SubElement(case, "failure" if result.outcome is Outcome.FAIL else "error",
                                              message=first_line, type=check.level.value)
             element.text = f"clause: {check.clause}\n{result.message}"
+            if result.node_log:
+                ElementTree.SubElement(case, "system-out").text = f"the node's log meanwhile:\n{result.node_log}"
         elif result.outcome in (Outcome.SKIP, Outcome.DISABLED):
             ElementTree.SubElement(case, "skipped", message=f"{result.outcome.value}: {result.message}")
+    if run.node_image:
+        ElementTree.SubElement(suite, "system-out").text = f"the node's log (image {run.node_image}):\n{run.node_log}"
     if run.setup_error:
         ElementTree.SubElement(suite, "system-err").text = run.setup_error
     ElementTree.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)

@@ -45,7 +45,7 @@ def matrix(run: SuiteRun) -> dict[str, dict[Level, Cell]]:
 
 def verdict(run: SuiteRun) -> str:
     if run.setup_error:
-        return f"ERROR: the suite could not run: {run.setup_error}"
+        return f"SET-UP ERROR: the node could not be checked: {run.setup_error}"
     failing = run.failing()
     if failing:
         errors = sum(1 for r in failing if r.outcome is Outcome.ERROR)

@@ -55,14 +55,26 @@ def test_without_a_url_it_checks_the_bundled_node(capsys: pytest.CaptureFixture[
     assert "(the bundled node)" in out
 
 
-def test_a_node_that_does_not_answer_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_node_that_does_not_answer_is_a_set_up_error(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    assert main(["conformance", f"http://127.0.0.1:{port}", "--select", "liveness.*", "--timeout", "1"]) == 1
+    assert main(["conformance", f"http://127.0.0.1:{port}", "--select", "liveness.*", "--timeout", "1"]) == 3
     out = capsys.readouterr().out
-    assert f"ERROR: the suite could not run: no node answers at http://127.0.0.1:{port}" in out
-    assert "0/2, 2 error" in out
+    assert f"SET-UP ERROR: the node could not be checked: no node answers GET /liveness at http://127.0.0.1:{port}" \
+        in out
+    assert "FAIL" not in out and "ERROR " not in out
+
+
+def test_the_suites_image_missing_on_the_nodes_engine_is_one_set_up_error(
+        start_node: NodeStarter, capsys: pytest.CaptureFixture[str]) -> None:
+    node = start_node()
+    image = "opspec-test/no-such-image:1"
+    assert main(["conformance", node.url, "--image", image, "--select", "ops.*", "-q"]) == 3
+    out = capsys.readouterr().out
+    assert out.count(f"the suite's image {image} is not on the node's engine") == 1
+    assert "ended FAILED" in out and "--image" in out
+    assert "\nFAIL" not in out and "checks in" not in out  # no check judged the node
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
