@@ -55,14 +55,14 @@ def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Ex
         try:
             exchange = send(case)
         except CheckFailed as failure:
-            failures.append(f"{case!r}: {failure}")
+            failures.append(f"{_shown(case)}: {failure}")
             unanswered += "did not answer" in str(failure)
             return
         before_routing, problem = http_layer.judge(exchange)
         if before_routing and problem:
-            failures.append(f"{case!r}: {exchange.describe()}: {problem}")
+            failures.append(f"{_shown(case)}: {exchange.describe()}: {problem}")
         elif not before_routing and exchange.status >= 500:
-            failures.append(f"{case!r}: {exchange.describe()} {exchange.excerpt(120)}")
+            failures.append(f"{_shown(case)}: {exchange.describe()} {exchange.excerpt(120)}")
 
     for case in explicit:
         probe = example(case)(probe)
@@ -72,6 +72,12 @@ def _fuzz(ctx: Context, strategy: Callable[[Any], Any], send: Callable[[Any], Ex
         raise CheckFailed(f"{len(failures)} of {sent} malformed requests were answered wrongly (a server error, "
                           "no answer, or a status the endpoint cannot give):\n"
                           + "\n".join(failures[:SHOWN]) + more)
+
+
+def _shown(case: Any, limit: int = 160) -> str:
+    """A fuzzing case as a failure message shows it: its repr, shortened (a case may be 20,000 bytes)."""
+    text = repr(case)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _json_values(st: Any) -> Any:
