@@ -195,6 +195,9 @@ class Suite:
             self.setup_error = str(error)
             self.close()
             raise
+        except BaseException:  # Ctrl-C, SIGTERM: nothing started may outlive the run
+            self.close()
+            raise
 
     def _start_container(self, spec: NodeImage, pkg_root: Path) -> None:
         """Start the node from its image, the package dir mounted where the suite names it (unless a

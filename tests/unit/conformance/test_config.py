@@ -64,6 +64,14 @@ def test_a_repeated_flag_and_commas_give_one_list() -> None:
     ("pkg_ref_template", "/pkgs/fixed", "names no package"),
     ("engine", "docker", "is not auto, none or a container engine URL"),
     ("fuzz_examples", "-1", "must be 0 or more"),
+    ("node_port", "0", "is not a port number (1-65535)"),
+    ("node_port", "http", "is not a port number"),
+    ("node_cmd", "sh -c 'unclosed", "does not split into words"),
+    ("node_env", "=x", "is not NAME=VALUE"),
+    ("node_env", "NO_VALUE", "is not NAME=VALUE"),
+    ("node_volume", "/only-one-part", "is not SOURCE:TARGET[:ro|rw]"),
+    ("node_volume", "/a:relative", "must be an absolute path in the container"),
+    ("node_volume", "/a:/b:rx", "the mode must be ro or rw"),
 ])
 def test_a_bad_value_names_where_it_came_from(name: str, value: str, message: str) -> None:
     option = OPTION[name]
@@ -97,3 +105,23 @@ def test_the_configuration_in_reports_has_no_secrets() -> None:
     document = config.to_json()
     assert "pw" not in str(document) and "hunter2" not in str(document)
     assert document["url"] == "http://me:***@127.0.0.1:9" and document["fail_on"] == "must"
+
+
+def test_a_node_image_is_started_with_what_its_options_say() -> None:
+    config = Config.from_raw({
+        "node_image": ("example/node:1", "--node-image"), "node_cmd": ("node serve --port '42 24'", "--node-cmd"),
+        "node_port": ("8080", "--node-port"), "node_env": (["A=1", "B=x=y"], "--node-env"),
+        "node_volume": (["/var/run/docker.sock:/var/run/docker.sock", "/srv/pkgs:/srv/pkgs:ro"], "--node-volume"),
+    })
+    node = config.node
+    assert node is not None and config.url is None
+    assert node.cmd == ("node", "serve", "--port", "42 24") and node.port == 8080
+    assert node.env == (("A", "1"), ("B", "x=y"))
+    assert [volume.bind() for volume in node.volumes] == ["/var/run/docker.sock:/var/run/docker.sock:rw",
+                                                         "/srv/pkgs:/srv/pkgs:ro"]
+    assert Config().node is None
+
+
+def test_a_url_and_a_node_image_are_one_too_many() -> None:
+    with pytest.raises(ConfigError, match="URL and --node-image: check either a running node"):
+        Config.from_raw({"url": ("http://127.0.0.1:1", "URL"), "node_image": ("x", "--node-image")})
