@@ -309,7 +309,8 @@ def _check_ops_can_run(ctx: Context) -> None:
     if run.outcome == "SUCCEEDED":
         return
     image = ctx.config.image
-    erred = " ".join(str(events.field(m.document, "msg")) for m in run.events if events.event_type(m.document) == "opErred")
+    erred = " ".join(str(events.field(m.document, "msg")) for m in run.events
+                     if events.event_type(m.document) == "opErred")
     missing = ctx.has_engine and not ctx.engine.has_image(image)
     if missing or image in erred:
         where = "is not on the node's engine" if missing else "cannot be run by the node"

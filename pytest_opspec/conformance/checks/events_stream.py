@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from urllib.parse import urlencode
@@ -71,7 +70,7 @@ def _differences(expected: list[Message], got: list[Message]) -> list[str]:
     problems += [f"unexpected: {events.describe(m)}" for m in got if m.key not in expected_keys]
     if problems:
         return problems
-    index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a.key != b.key), None)
+    index = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a.key != b.key), None)
     if index is None:
         return [f"{len(got)} events, expected {len(expected)}: some were sent more than once"]
     return [f"the same events, in a different order: event {index + 1} is {events.describe(got[index])}, "

@@ -14,7 +14,8 @@ from pytest_opspec.conformance.config import Config
 from pytest_opspec.conformance.context import Context, OpRun
 from pytest_opspec.conformance.pkgs import SuitePackages
 from pytest_opspec.conformance.checks import all_checks
-from pytest_opspec.conformance.registry import REGISTRY, Clause, Endpoint, Level, check
+from pytest_opspec.conformance import registry
+from pytest_opspec.conformance.registry import REGISTRY, Clause, Endpoint, Level
 from pytest_opspec.conformance.runner import Outcome, run_check
 from pytest_opspec.conformance.scenarios import JoinedStream, ReplayRun
 from pytest_opspec.conformance.transport import Exchange, Headers, Message
@@ -194,7 +195,7 @@ def test_every_check_quotes_a_clause_and_is_named_for_its_endpoint() -> None:
 
 def test_a_check_only_the_reference_speaks_for_cannot_be_must() -> None:
     with pytest.raises(ValueError, match="only the reference's behaviour speaks for it"):
-        check("liveness.made-up", endpoint=Endpoint.LIVENESS, level=Level.MUST, title="made up",
+        registry.check("liveness.made-up", endpoint=Endpoint.LIVENESS, level=Level.MUST, title="made up",
               clause=Clause("'x'", "SEMANTICS §9", reference_only=True))
     assert "liveness.made-up" not in REGISTRY
     assert [c.id for c in all_checks() if c.clause.reference_only and c.level is Level.MUST] == []
