@@ -1,7 +1,7 @@
 """`opspec conformance [URL]`: the suite from the command line (the command is pytest_opspec/cli/conformance.py).
 
 Exit status: 0 when no check at or above ``--fail-on`` (default MUST) failed and the suite had no
-error, 1 otherwise; 2 for a usage error.
+error, 1 otherwise; 2 for a usage error; 3 for a set-up error (the node could not be checked at all).
 """
 
 from __future__ import annotations

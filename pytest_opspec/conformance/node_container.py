@@ -13,7 +13,6 @@ import http.client
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import docker
 import docker.errors

@@ -57,7 +57,7 @@ class ConformancePlugin:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.suite = Suite(config)
-        self.run = SuiteRun(config, config.url or "", config.url is None, self.suite.profile)
+        self.run = SuiteRun(config, config.url or "", self.suite.bundled, self.suite.profile)
         self._written: list[str] = []
 
     def runner(self, check: Check, disabled: str | None) -> Any:
