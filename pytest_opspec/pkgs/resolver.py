@@ -1,0 +1,132 @@
+"""Resolving any package ref: the package map, vendored copies, the cache, then git (SEMANTICS §1).
+
+One PackageResolver serves a session, a node or an `opspec run`: it owns the cache and the options
+(offline, map); each root run passes its lock file. Every remote package comes back with its
+provenance (ref, commit, content digest, where it came from).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .cache import PkgCache, default_cache_dir
+from .errors import PkgAuthenticationError, PkgNotFoundError, PkgOfflineError, PkgRefError
+from .git import DEFAULT_TIMEOUT, Git
+from .lockfile import LockFile
+from .provenance import Provenance, content_digest
+from .refs import Creds, has_scheme, is_remote_ref, parse_remote_ref
+from .resolve import MANIFEST, Package, candidates, find_local
+
+
+@dataclass(frozen=True)
+class PkgOptions:
+    """``pkg_map`` maps a ref (with or without ``#version``) to a local package directory."""
+
+    cache_dir: Path | None = None
+    offline: bool = False
+    pkg_map: Mapping[str, Path] = field(default_factory=dict)
+    fetch_timeout: float = DEFAULT_TIMEOUT
+
+
+def parse_pkg_map(entries: Sequence[str], source: str) -> dict[str, Path]:
+    """``REF=DIR`` entries (from ``source``, named in errors) as a map; DIR must hold an op.yml."""
+    mapped: dict[str, Path] = {}
+    for entry in entries:
+        ref, equals, directory = entry.partition("=")
+        ref, directory = ref.strip(), directory.strip()
+        if not equals or not ref or not directory:
+            raise PkgRefError(entry, f"{source}: {entry!r} is not REF=DIR (e.g. github.com/org/pkg#1.0.0=./stubs/pkg)")
+        if is_remote_ref(ref):
+            parse_remote_ref(ref)
+        path = Path(directory).expanduser().absolute()
+        if not (path / MANIFEST).is_file():
+            raise PkgNotFoundError(ref, f"{source}: {ref} is mapped to {path}, which has no {MANIFEST}")
+        mapped[ref] = path
+    return mapped
+
+
+class PackageResolver:
+    """Thread-safe; share one per process so its cache object counts the fetches."""
+
+    def __init__(self, options: PkgOptions | None = None, *, cache: PkgCache | None = None) -> None:
+        self.options = options or PkgOptions()
+        self.cache = cache or PkgCache(self.options.cache_dir or default_cache_dir(),
+                                       Git(timeout=self.options.fetch_timeout))
+        self._digests: dict[Path, str] = {}
+        self._access: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, ref: str | os.PathLike[str], lookup_dirs: Sequence[Path] = (), *, creds: Creds | None = None,
+                lock: LockFile | None = None, fetch: bool = True) -> Package:
+        """The package ``ref`` names, looked up in the map, ``<dir>/.opspec/<ref>`` and ``<dir>/<ref>`` for
+        each lookup dir, the cache, then git (a remote ref only; never when offline or ``fetch`` is False,
+        which raise PkgOfflineError). ``lock`` pins remote refs' commits."""
+        text = os.fspath(ref)
+        if not text:
+            raise PkgRefError(text, "empty package ref")
+        if has_scheme(text):
+            raise PkgRefError(text, f"package ref {text!r} has a URL scheme; write remote refs as host/path#tag "
+                                    "and local ones as paths")
+        remote = parse_remote_ref(text) if is_remote_ref(text) else None
+        mapped = self.options.pkg_map.get(text) or self.options.pkg_map.get(text.partition("#")[0])
+        if mapped is not None:
+            return self._local_copy(text, mapped, "map" if remote else None)
+        found = find_local(text, lookup_dirs)
+        if remote is None:
+            if found is None:
+                looked = ", ".join(str(c) for c in candidates(text, lookup_dirs)) or "nowhere (no lookup dirs)"
+                raise PkgNotFoundError(text, f"package {text!r} not found; looked in {looked}")
+            return self._local_copy(text, found, None)
+        if found is not None:
+            return self._local_copy(text, found, "vendored")
+        cached = self.cache.lookup(remote)
+        source = "cache"
+        if cached is None:
+            if self.options.offline or not fetch:
+                why = "offline mode forbids fetching it" if self.options.offline else "it was not fetched"
+                raise PkgOfflineError(text, f"package {text} is not in the package cache ({self.cache.root}), "
+                                            f"mapped or vendored, and {why}; get it with `opspec pkg pull {text}`")
+            _check_creds(text, creds)
+            cached, fetched = self.cache.fetch(remote, creds)
+            source = "git" if fetched else "cache"
+        if lock is not None:
+            lock.check(text, cached.commit)
+        return Package(ref=text, dir=cached.dir,
+                       provenance=Provenance(text, cached.commit, cached.digest, source, cached.dir))
+
+    def check_access(self, ref: str, creds: Creds | None) -> None:
+        """Prove these credentials may read ``ref``'s repository (a network call, remembered per credentials);
+        used before serving a cached private package. Raises the pull errors."""
+        remote = parse_remote_ref(ref)
+        _check_creds(ref, creds)
+        key = (ref, hashlib.sha256(f"{creds.username}\0{creds.password}".encode()).hexdigest() if creds else "")
+        with self._lock:
+            if key in self._access:
+                return
+        commit = self.cache.git.check_access(remote, creds)
+        with self._lock:
+            self._access[key] = commit
+
+    def _local_copy(self, ref: str, directory: Path, source: str | None) -> Package:
+        if not (directory / MANIFEST).is_file():
+            raise PkgNotFoundError(ref, f"package {ref!r} resolves to {directory}, which has no {MANIFEST}")
+        resolved = directory.resolve()
+        if source is None:
+            return Package(ref=str(resolved), dir=resolved)
+        with self._lock:
+            digest = self._digests.get(resolved)
+        if digest is None:
+            digest = content_digest(resolved)
+            with self._lock:
+                self._digests[resolved] = digest
+        return Package(ref=ref, dir=resolved, provenance=Provenance(ref, None, digest, source, resolved))
+
+
+def _check_creds(ref: str, creds: Creds | None) -> None:
+    if creds is not None and any(ch in value for value in (creds.username, creds.password) for ch in "\n\0"):
+        raise PkgAuthenticationError(ref, f"package {ref}: the pull credentials contain a newline or NUL byte")
