@@ -72,7 +72,7 @@ class PackageResolver:
         if has_scheme(text):
             raise PkgRefError(text, f"package ref {text!r} has a URL scheme; write remote refs as host/path#tag "
                                     "and local ones as paths")
-        remote = parse_remote_ref(text) if is_remote_ref(text) else None
+        remote = parse_remote_ref(text) if is_remote_ref(text) else None  # malformed refs fail first
         mapped = self.options.pkg_map.get(text) or self.options.pkg_map.get(text.partition("#")[0])
         if mapped is not None:
             return self._local_copy(text, mapped, "map" if remote else None)
@@ -84,20 +84,26 @@ class PackageResolver:
             return self._local_copy(text, found, None)
         if found is not None:
             return self._local_copy(text, found, "vendored")
+        return self.resolve_remote(text, creds=creds, lock=lock, fetch=fetch)
+
+    def resolve_remote(self, ref: str, *, creds: Creds | None = None, lock: LockFile | None = None,
+                       fetch: bool = True) -> Package:
+        """A remote ref from the cache, else fetched with git (never mapped or vendored copies)."""
+        remote = parse_remote_ref(ref)
         cached = self.cache.lookup(remote)
         source = "cache"
         if cached is None:
             if self.options.offline or not fetch:
                 why = "offline mode forbids fetching it" if self.options.offline else "it was not fetched"
-                raise PkgOfflineError(text, f"package {text} is not in the package cache ({self.cache.root}), "
-                                            f"mapped or vendored, and {why}; get it with `opspec pkg pull {text}`")
-            _check_creds(text, creds)
+                raise PkgOfflineError(ref, f"package {ref} is not in the package cache ({self.cache.root}), "
+                                           f"mapped or vendored, and {why}; get it with `opspec pkg pull {ref}`")
+            _check_creds(ref, creds)
             cached, fetched = self.cache.fetch(remote, creds)
             source = "git" if fetched else "cache"
         if lock is not None:
-            lock.check(text, cached.commit)
-        return Package(ref=text, dir=cached.dir,
-                       provenance=Provenance(text, cached.commit, cached.digest, source, cached.dir))
+            lock.check(ref, cached.commit)
+        return Package(ref=ref, dir=cached.dir,
+                       provenance=Provenance(ref, cached.commit, cached.digest, source, cached.dir))
 
     def check_access(self, ref: str, creds: Creds | None) -> None:
         """Prove these credentials may read ``ref``'s repository (a network call, remembered per credentials);
