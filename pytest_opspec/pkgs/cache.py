@@ -16,6 +16,7 @@ cached entry is never refreshed (the lock file catches a moved tag).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -23,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -87,9 +89,9 @@ class PkgCache:
         scratch = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=tmp_root))
         try:
             checkout = scratch / "pkg"
-            fetched = self.git.fetch(ref, checkout, creds)
+            fetched = self.git.fetch(ref, checkout, creds, scratch)
             self.fetches += 1
-            shutil.rmtree(checkout / ".git")
+            (checkout / ".git").unlink()  # a pointer to the repository in scratch
             if not (checkout / MANIFEST).is_file():
                 raise PkgNotFoundError(ref.text, f"package {ref.text}: the repository {ref.url} has no {MANIFEST} "
                                                  f"at its root at tag {ref.version!r}; the whole repository is the "
@@ -105,10 +107,12 @@ class PkgCache:
             record_tmp = scratch / "record.json"
             record_tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
             os.replace(record_tmp, final.with_name(final.name + _RECORD_SUFFIX))
-            return CachedPackage(ref=ref, dir=final, commit=fetched.commit, digest=digest,
-                                 auth_required=fetched.auth_required)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)  # a failure leaves nothing behind when it is reported
+            raise
+        _remove_soon(scratch)
+        return CachedPackage(ref=ref, dir=final, commit=fetched.commit, digest=digest,
+                             auth_required=fetched.auth_required)
 
     @contextlib.contextmanager
     def _ref_lock(self, ref: RemoteRef) -> Iterator[None]:
@@ -125,6 +129,24 @@ class PkgCache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_removals: list[threading.Thread] = []
+
+
+def _remove_soon(path: Path) -> None:
+    """Delete a scratch dir in the background (deleting a repository costs as much as a small fetch); the
+    process waits for it at exit, and a dir left by a killed process is swept by the next fetch."""
+    thread = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
+                              name="opspec-pkg-scratch", daemon=True)
+    thread.start()
+    _removals[:] = [alive for alive in _removals if alive.is_alive()] + [thread]
+
+
+@atexit.register
+def _finish_removals() -> None:
+    for thread in list(_removals):
+        thread.join(30)
 
 
 def _sweep_abandoned(tmp_root: Path) -> None:

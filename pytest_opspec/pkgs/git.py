@@ -52,19 +52,27 @@ class Git:
         self.timeout = timeout
         self.executable = executable
 
-    def fetch(self, ref: RemoteRef, dest: Path, creds: Creds | None) -> Fetched:
-        """Check ``ref``'s tag out into the new directory ``dest`` (without ``.git``)."""
-        with tempfile.TemporaryDirectory(prefix="opspec-git-") as scratch:
-            marker = Path(scratch) / "auth-asked"
-            env = self._environment(creds, marker)
-            self._run(ref, ["init", "-q", "--template=", str(dest)], env)
-            git_dir = ["--git-dir", str(dest / ".git"), "--work-tree", str(dest)]
-            tag = f"refs/tags/{ref.version}"
+    def fetch(self, ref: RemoteRef, dest: Path, creds: Creds | None, scratch: Path) -> Fetched:
+        """Check ``ref``'s tag out into the new directory ``dest``; the repository itself goes to ``scratch``
+        (an existing directory the caller removes), leaving only a ``.git`` file in ``dest``."""
+        marker = scratch / "auth-asked"
+        env = self._environment(creds, marker)
+        tag = f"refs/tags/{ref.version}"
+        git_dir = ["--git-dir", str(scratch / "git"), "--work-tree", str(dest)]
+        # One shallow clone does it all; `--branch` prefers a branch of the same name, so check that the
+        # checkout is the tag's commit, and fetch exactly the tag when it is not.
+        self._run(ref, [*self._auth_config(creds), "-c", "core.autocrlf=false", "-c", "advice.detachedHead=false",
+                        "clone", "-q", "--template=", "--depth", "1", "--no-tags", "--single-branch", "--branch",
+                        ref.version, "--separate-git-dir", str(scratch / "git"), "--", ref.url, str(dest)], env,
+                  creds=creds, network=True)
+        head, _, commit = self._run(ref, [*git_dir, "rev-parse", "HEAD", f"{tag}^{{commit}}"], env,
+                                    check=False).strip().partition("\n")
+        if not commit or head != commit:
             self._run(ref, [*self._auth_config(creds), *git_dir, "fetch", "-q", "--no-tags", "--depth", "1",
-                            "--no-write-fetch-head", ref.url, f"+{tag}:{tag}"], env, creds=creds, network=True)
+                            "--no-write-fetch-head", "--", ref.url, f"+{tag}:{tag}"], env, creds=creds, network=True)
             commit = self._run(ref, [*git_dir, "rev-parse", "--verify", "-q", f"{tag}^{{commit}}"], env).strip()
             self._run(ref, ["-c", "core.autocrlf=false", *git_dir, "read-tree", "--reset", "-u", commit], env)
-            return Fetched(commit=commit, auth_required=marker.exists())
+        return Fetched(commit=commit, auth_required=marker.exists())
 
     def check_access(self, ref: RemoteRef, creds: Creds | None) -> str:
         """Ask the server for ``ref``'s tag with these credentials; return the peeled commit.
@@ -102,7 +110,7 @@ class Git:
         return env
 
     def _run(self, ref: RemoteRef, args: list[str], env: dict[str, str], *, creds: Creds | None = None,
-             network: bool = False) -> str:
+             network: bool = False, check: bool = True) -> str:
         try:
             process = subprocess.Popen([self.executable, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, env=env, start_new_session=True)
@@ -116,7 +124,7 @@ class Git:
             process.communicate()
             raise PkgFetchError(ref.text, f"package {ref.text}: git got no complete answer from {ref.url} within "
                                           f"{self.timeout:g}s; the server hangs or is too slow") from None
-        if process.returncode != 0:
+        if process.returncode != 0 and check:
             raise _classify(ref, _scrub(err.decode("utf-8", "replace"), creds), network)
         return out.decode("utf-8", "replace")
 
@@ -151,7 +159,7 @@ def _classify(ref: RemoteRef, stderr: str, network: bool) -> PkgError:
     if "could not read username" in lowered or "could not read password" in lowered or "returned error: 401" in lowered:
         return PkgAuthenticationError(shown, f"package {shown}: {ref.url} requires authentication; give pullCreds "
                                              "(or configure a git credential helper for a root ref)")
-    if "couldn't find remote ref" in lowered:
+    if "couldn't find remote ref" in lowered or ("remote branch" in lowered and "not found in upstream" in lowered):
         return PkgNotFoundError(shown, f"package {shown}: tag {ref.version!r} not found in {ref.url}; the version "
                                        "must be an existing tag")
     if "returned error: 404" in lowered or ("repository" in lowered and "not found" in lowered):
