@@ -3,44 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable
 
-from ..model import Call, OpCall, OpDefinition, ParallelCall, SerialCall, load_op
 from .discover import find_packages
 from .lockfile import LOCK_FILE, LockEntry, LockFile
 from .refs import is_remote_ref
 from .resolve import MANIFEST, find_local
 from .resolver import PackageResolver
 
-
-def op_calls(call: Call | None) -> Iterator[OpCall]:
-    """Every op call of a run graph, depth first, in document order."""
-    if isinstance(call, OpCall):
-        yield call
-    elif isinstance(call, (SerialCall, ParallelCall)):
-        for child in call.calls:
-            yield from op_calls(child)
+# The refs a package's op calls name, in document order (the model reads op.yml; pkgs sits below it).
+CalledRefs = Callable[[Path], Iterable[str]]
 
 
-def lock_tree(path: Path, resolver: PackageResolver) -> LockFile:
+def lock_tree(path: Path, resolver: PackageResolver, called_refs: CalledRefs) -> LockFile:
     """The lock file for ``path``: each remote ref that the packages at or below it call, directly or through
     other packages (remote ones included), pinned to its tag's peeled commit and content digest.
 
     Remote refs are resolved through the cache and git only (never a vendored or mapped copy: the lock
     records what the tag is), with the user's git credential helpers for private repositories.
     """
-    lock = LockFile(Path(path) / LOCK_FILE)
+    lock = LockFile(Path(path).absolute() / LOCK_FILE)
     pending: list[Path] = [package.resolve() for package in find_packages([path])]
     seen: set[Path] = set(pending)
     while pending:
         package_dir = pending.pop(0)
-        op: OpDefinition = load_op(package_dir / MANIFEST)
-        for call in op_calls(op.run):
-            ref = call.pkg_ref
+        for ref in called_refs(package_dir):
             if is_remote_ref(ref):
                 package = resolver.resolve_remote(ref)
-                assert package.provenance is not None and package.provenance.commit is not None
-                lock.packages[ref] = LockEntry(package.provenance.commit, package.provenance.digest)
+                provenance = package.provenance
+                assert provenance is not None and provenance.commit is not None  # git and cache copies have both
+                lock.packages[ref] = LockEntry(provenance.commit, provenance.digest)
                 target: Path | None = package.dir
             else:
                 target = find_local(ref, [package_dir.parent])
