@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pytest_opspec.pkgs.resolver import PackageResolver, PkgOptions  # noqa: E402
+from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions  # noqa: E402
 from tests.support.gitserver import ECHO_OP, GitServer  # noqa: E402
 
 BENCH_REPO = "github.com/bench/package"

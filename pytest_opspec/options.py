@@ -137,6 +137,17 @@ def image_map_entry(text: str) -> tuple[str, str]:
     return source.strip(), target.strip()
 
 
+def pkg_map_entry(text: str) -> tuple[str, Path]:
+    """``REF=DIR``: use the package in DIR for REF (``host/path#tag``, or ``host/path`` for every version)."""
+    ref, sep, directory = text.partition("=")
+    if not sep or not ref.strip() or not directory.strip():
+        raise ValueError(f"{text!r} is not REF=DIR (e.g. github.com/org/pkg#1.0.0=./stubs/pkg)")
+    path = Path(directory.strip()).expanduser().absolute()
+    if not (path / "op.yml").is_file():
+        raise ValueError(f"{ref.strip()} is mapped to {path}, which has no op.yml")
+    return ref.strip(), path
+
+
 def whole_number(text: str) -> int:
     """0 or more."""
     try:
@@ -289,8 +300,24 @@ NODE_URL_FILE = Option(
     "url_file", "once serving, write the node's URL to FILE (one line), for programs that start the node",
     env="OPSPEC_NODE_URL_FILE", parse=Path, metavar="FILE", cli="--url-file", commands=("node",))
 
+PKG_CACHE = Option(
+    "pkg_cache", "the cache of remote packages (host/path#tag), shared by sessions, xdist workers and nodes "
+    "(default ~/.cache/opspec/pkgs; a node's: <data dir>/pkgs)", env="OPSPEC_PKG_CACHE",
+    parse=lambda text: Path(text).expanduser().absolute(), metavar="DIR", pytest_flag="--opspec-pkg-cache",
+    ini="opspec_pkg_cache", cli="--pkg-cache", commands=("run", "node", "validate", "pkg"))
+OFFLINE = Option(
+    "offline", "never fetch remote packages: use only mapped, vendored and cached ones", env="OPSPEC_OFFLINE",
+    parse=on_off, default=False, kind=Kind.SWITCH, pytest_flag="--opspec-offline", ini="opspec_offline",
+    cli="--offline", commands=("run", "validate"))
+PKG_MAP = Option(
+    "pkg_map", "use the package in DIR for REF (host/path#tag, or host/path for every version), e.g. to stub a "
+    "dependency (repeatable; comma-separated in env and ini)", env="OPSPEC_PKG_MAP", parse=pkg_map_entry,
+    default=(), kind=Kind.LIST, metavar="REF=DIR", pytest_flag="--opspec-pkg-map", ini="opspec_pkg_map",
+    cli="--pkg-map", commands=("run", "validate"))
+
 OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, IMAGE_MAP, PULL, TIMEOUT, KEEP_CONTAINERS, TTY, NODE_LISTEN,
-                               NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE)
+                               NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE, PKG_CACHE, OFFLINE,
+                               PKG_MAP)
 
 
 def _conformance(name: str, flag: str, help: str, parse: Callable[[str], Any], metavar: str, *,

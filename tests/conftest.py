@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
 from tests.support import shared_dir, write_package
+from tests.support.gitserver import GitServer, start_standard_server
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,25 @@ def make_op(tmp_path: Path) -> Callable[..., Path]:
     def make(name: str, op_yml: str, files: dict[str, str] | None = None, parent: Path | None = None) -> Path:
         return write_package(parent or tmp_path, name, op_yml, files)
     return make
+
+
+@pytest.fixture(scope="session")
+def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
+    """A smart-HTTP git server (git http-backend) serving the standard repositories, one per session (per
+    xdist worker); tests that change a repository create their own (a unique name)."""
+    shared = shared_dir()
+    server = start_standard_server(tmp_path_factory.mktemp("git-repos"),
+                                   shared / "corpus" / "opspec-pkgs" if shared else None)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def git_env(git_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitServer:
+    """The git server, with this test's git (GIT_CONFIG_GLOBAL; the user's own config untouched) sending
+    https://github.com/ to it, and the user cache dir inside the test's tmp dir."""
+    config = git_server.write_client_config(tmp_path / "gitconfig")
+    for key, value in git_server.client_env(config).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    return git_server

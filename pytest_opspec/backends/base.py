@@ -16,6 +16,7 @@ from typing import Mapping, Protocol
 
 from ..events import Event
 from ..executor import RunResult, interpret_op
+from ..pkgs import PackageResolver
 from ..values import Value
 
 
@@ -64,7 +65,8 @@ class OpBackend(Protocol):
         """Kill what still runs and remove everything this backend created."""
 
 
-def interpret_here(pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
+def interpret_here(pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path,
+                   packages: PackageResolver) -> dict[str, Value]:
     """Interpretation happens in this process for every backend: the node API has no dry run."""
     with tempfile.TemporaryDirectory(prefix="opspec-interpret-") as scratch:
-        return interpret_op(os.fspath(pkg), args, cwd=cwd, scratch_dir=Path(scratch))
+        return interpret_op(os.fspath(pkg), args, cwd=cwd, scratch_dir=Path(scratch), packages=packages)

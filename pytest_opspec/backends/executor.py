@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from ..errors import EngineUnavailableError, OpspecError
 from ..executor import Executor, OpRunner, RunResult
+from ..pkgs import PackageResolver
 from ..runtime.base import ContainerRuntime, PullPolicy
 from ..values import Value
 from .base import StartedOp, interpret_here
@@ -34,8 +35,10 @@ class ExecutorBackend:
     def __init__(
         self, *, owner: str, image_map: Mapping[str, str] | None = None,
         pull_policy: PullPolicy = PullPolicy.MISSING, keep_containers: bool = False,
+        packages: PackageResolver | None = None,
     ) -> None:
         self.owner = owner
+        self.packages = packages or PackageResolver()
         self._image_map = dict(image_map or {})
         self._pull_policy = pull_policy
         self._keep_containers = keep_containers
@@ -76,14 +79,15 @@ class ExecutorBackend:
                 except Exception as error:  # a failed sweep must not stop the session
                     log.warning("could not sweep stale containers: %s", error)
                 self._runtime = runtime
-                self._executor = Executor(runtime, owner=self.owner, keep_containers=self._keep_containers)
+                self._executor = Executor(runtime, owner=self.owner, keep_containers=self._keep_containers,
+                                          packages=self.packages)
             return self._executor
 
     def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
         return OpRunner(self.executor(), cwd=cwd).start(pkg, args)
 
     def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
-        return interpret_here(pkg, args, cwd=cwd)
+        return interpret_here(pkg, args, cwd=cwd, packages=self.packages)
 
     def release(self, op_id: str) -> None:
         if self._executor is not None:
@@ -102,16 +106,16 @@ class ExecutorBackend:
 def run_op(
     pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None,
     cwd: Path | None = None, image_map: Mapping[str, str] | None = None,
-    pull_policy: PullPolicy | str = PullPolicy.MISSING, tty: bool = False,
+    pull_policy: PullPolicy | str = PullPolicy.MISSING, tty: bool = False, packages: PackageResolver | None = None,
 ) -> RunResult:
     """Run one op to its end on the local Docker engine and return its result.
 
     File and dir outputs stay readable while the result is alive: its scratch directory is removed
-    when it is collected.
+    when it is collected. ``packages`` resolves remote refs (default: the user cache, fetching with git).
     """
     scratch = tempfile.TemporaryDirectory(prefix="opspec-run-")
     runtime = make_runtime(image_map=image_map, pull_policy=pull_policy)
-    with Executor(runtime, data_dir=scratch.name, tty=tty, close_runtime=True) as executor:
+    with Executor(runtime, data_dir=scratch.name, tty=tty, close_runtime=True, packages=packages) as executor:
         result = OpRunner(executor, cwd=cwd).run(pkg, args, timeout=timeout)
     result.scratch = scratch  # keeps the directory (and the outputs in it) alive with the result
     return result

@@ -15,7 +15,7 @@ from ..events import Event, EventType
 from ..executor import RunResult
 from ..model import load_op
 from ..node.client import NodeClient, NodeError
-from ..pkgs import resolve
+from ..pkgs import PackageResolver
 from ..values import Value
 from .base import StartedOp, interpret_here
 
@@ -97,21 +97,25 @@ class NodeOp:
 class NodeBackend:
     """Any node, through its API (``--opspec-node-url``): the same tests check any node.
 
-    Packages are referred to by their absolute path, so the node must see this machine's files (the
-    bundled node, or any node on this host). Interpretation happens here (the API has no dry run).
+    Local packages are referred to by their absolute path, so the node must see this machine's files (the
+    bundled node, or any node on this host); remote ones by their ref. Interpretation happens here (the API has no dry run).
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, packages: PackageResolver | None = None) -> None:
         self.client = NodeClient(url, timeout=timeout)
+        self.packages = packages or PackageResolver()
         self.description = f"node at {url}"
         self._lock = threading.Lock()
         self._started: dict[str, NodeOp] = {}
         self._live: bool | BackendError | None = None
 
     def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
-        package = resolve(os.fspath(pkg), lookup_dirs=[cwd])
+        package = self.packages.resolve(os.fspath(pkg), [cwd])
+        # A remote package goes by its ref (the node resolves it from its own cache); local, vendored and
+        # mapped copies by their absolute path.
+        remote = package.provenance is not None and package.provenance.source in ("git", "cache")
         try:
-            op_id = self.client.start_op(package.ref, args)
+            op_id = self.client.start_op(package.ref if remote else str(package.dir), args)
         except NodeError as error:
             if error.status >= 500:  # the node's own fault, not a call that fails
                 raise BackendError(f"the node at {self.client.base_url} failed to start the op: {error}") from None
@@ -133,7 +137,7 @@ class NodeBackend:
             raise self._live
 
     def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
-        return interpret_here(pkg, args, cwd=cwd)
+        return interpret_here(pkg, args, cwd=cwd, packages=self.packages)
 
     def release(self, op_id: str) -> None:
         with self._lock:

@@ -13,11 +13,11 @@ from typing import Sequence
 from .. import OPSPEC_VERSION, __version__
 from ..errors import OpspecError
 from ..options import OptionError
-from . import conformance, node, run, validate
+from . import conformance, node, pkg, run, validate
 from .common import EXIT_FAILED, Command, UsageError
 
 COMMANDS: dict[str, Command] = {command.name: command for command in
-                                (validate.COMMAND, run.COMMAND, node.COMMAND, conformance.COMMAND)}
+                                (validate.COMMAND, run.COMMAND, pkg.COMMAND, node.COMMAND, conformance.COMMAND)}
 
 
 def build_parser() -> argparse.ArgumentParser:

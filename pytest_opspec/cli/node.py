@@ -28,7 +28,8 @@ def node(args: argparse.Namespace) -> int:
     options = read_command_options(args, "node")
     host, port = options["listen"]
     data_dir = options["data_dir"] or default_data_dir()
-    settings = NodeSettings(data_dir=data_dir, tty=options["tty"], keep_containers=options["keep_containers"])
+    settings = NodeSettings(data_dir=data_dir, tty=options["tty"], keep_containers=options["keep_containers"],
+                            pkg_cache=options["pkg_cache"])
     if options["max_lag"] is not None:
         settings = dataclasses.replace(settings, max_lag=options["max_lag"])
     opctl_lock = OpctlLock() if options["opctl_lock"] else None

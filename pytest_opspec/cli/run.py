@@ -11,15 +11,15 @@ from typing import Iterable, Mapping
 
 from ..backends.runtime import make_runtime
 from ..errors import OpspecError
-from ..executor import Executor, OpRunner, RunResult
+from ..executor import Executor, OpRunner, RunResult, resolve_root
 from ..model import Param, load_op
 from ..model.args import document_arg, parse_text_arg
 from ..model.yaml12 import parse_yaml
 from ..options import add_command_options, read_command_options
-from ..pkgs import resolve
+from ..pkgs import PackageResolver
 from ..reporting.console import EventPrinter, format_value
 from ..values import Value
-from .common import EXIT_FAILED, EXIT_OK, Command, UsageError
+from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
 
 
 class Interrupted(Exception):
@@ -33,7 +33,7 @@ class Interrupted(Exception):
 def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pkg", metavar="PKG",
                         help="the op package: a directory with an op.yml (a relative name is also looked up "
-                             "in ./.opspec/)")
+                             "in ./.opspec/), or a remote package host/path#tag")
     parser.add_argument("-a", "--arg", dest="args", action="append", default=[], metavar="NAME=VALUE",
                         help="an input value; numbers, JSON objects/arrays and dir/file paths are typed by the "
                              "op's declared input (repeatable)")
@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     options = read_command_options(args, "run", defaults={"timeout": None})  # no time limit unless asked for
     timeout = options["timeout"]
 
-    package = resolve(args.pkg, lookup_dirs=[cwd])
-    op = load_op(package.manifest)
+    packages = PackageResolver(package_options(options))
+    root = resolve_root(packages, args.pkg, cwd)
+    op = load_op(root.package.manifest)
     values = _collect_args(args, op.inputs, cwd)
     secret_outputs = {name for name, param in op.outputs.items() if param.is_secret}
 
@@ -90,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     runtime = make_runtime(image_map=dict(options["image_map"]), pull_policy=options["pull"],
                            keep_containers=options["keep_containers"])
-    executor = Executor(runtime, tty=options["tty"], keep_containers=options["keep_containers"], close_runtime=True)
+    executor = Executor(runtime, tty=options["tty"], keep_containers=options["keep_containers"], close_runtime=True,
+                        packages=packages)
     try:
         runner = OpRunner(executor, cwd=cwd)
         holder: list[str] = []
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
         printer = EventPrinter(sys.stderr if args.format == "json" else sys.stdout, secrets=secrets)
         executor.bus.subscribe(printer)
-        running = runner.start(package.ref, values)
+        running = runner.start(root, values)
         holder.append(running.id)
         try:
             result = running.wait(timeout)
@@ -126,12 +128,16 @@ def _print_result(result: RunResult, secret_outputs: set[str], output_format: st
         outputs = {name: ({value.type.value: "***"} if name in secret_outputs else value.to_json())
                    for name, value in result.values.items()}
         json.dump({"opId": result.op_id, "outcome": result.outcome.value if result.outcome else None,
-                   "error": result.mask(result.error) if result.error else None, "outputs": outputs},
+                   "error": result.mask(result.error) if result.error else None, "outputs": outputs,
+                   "packages": [package.to_json() for package in result.packages]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
     if result.timed_out:
         print(f"opspec: the op did not end within {timeout:g} s and was killed", file=sys.stderr)
+    if not result.succeeded:
+        for line in result.package_lines():  # which exact packages the failed run used
+            print(line, file=sys.stderr)
     if result.values:
         print("outputs:")
         for name, value in sorted(result.values.items()):

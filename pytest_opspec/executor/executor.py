@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import logging
 import shutil
 import tempfile
@@ -16,7 +17,8 @@ from ..errors import OpspecError
 from ..events import EventType, Outcome
 from ..events.bus import EventBus
 from ..model import load_op
-from ..pkgs import Package, resolve
+from ..pkgs import Creds, Package, PackageResolver, is_remote_ref
+from ..pkgs.lockfile import LockFile
 from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, owner_labels
 from ..values import Value
 from .binding import bind_inputs
@@ -40,20 +42,44 @@ class RootOp:
     id: str
     package: Package
     cancel: CancelScope
+    lock: LockFile | None = None
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome | None = None
     run: RootRun | None = None
     thread: threading.Thread | None = None
 
 
+@dataclass(frozen=True)
+class RootPackage:
+    """A root op's package and the lock file its whole call graph honours."""
+
+    package: Package
+    lock: LockFile | None
+
+
+def resolve_root(packages: PackageResolver, pkg_ref: str | Path, cwd: Path | None,
+                 creds: Creds | None = None) -> RootPackage:
+    """A root ref's package (looked up in ``cwd`` as the CLI does) and the nearest ``opspec.lock`` in the
+    package's directory or above (for a remote root: in ``cwd`` or above; without a ``cwd``, as for a node's
+    start, none)."""
+    text = os.fspath(pkg_ref)
+    lookup = [cwd] if cwd else []
+    if is_remote_ref(text):
+        lock = LockFile.find(cwd) if cwd else None
+        return RootPackage(packages.resolve(text, lookup, creds=creds, lock=lock), lock)
+    package = packages.resolve(text, lookup, creds=creds)
+    return RootPackage(package, LockFile.find(package.dir))
+
+
 def interpret_op(
-    pkg_ref: str | Path, args: Mapping[str, Value], *, cwd: Path | None = None, scratch_dir: Path
+    pkg_ref: str | Path, args: Mapping[str, Value], *, cwd: Path | None = None, scratch_dir: Path,
+    packages: PackageResolver,
 ) -> dict[str, Value]:
     """Resolve and load an op and bind its inputs from ``args``, starting nothing (a dry run).
 
     Raises OpspecError (a resolution, manifest or input problem) with every problem listed.
     """
-    package = resolve(pkg_ref, lookup_dirs=[cwd] if cwd else [])
+    package = resolve_root(packages, pkg_ref, cwd).package
     op = load_op(package.manifest)
     return bind_inputs(op.inputs, args, caller_scope=args, caller_pkg_dir=package.dir, callee_pkg_dir=package.dir,
                        scratch_dir=scratch_dir, implicit_root=True, cwd=cwd, callee_ref=package.ref)
@@ -81,10 +107,12 @@ class Executor:
         keep_containers: bool = False,
         retain_ended: int | None = None,
         close_runtime: bool = False,
+        packages: PackageResolver | None = None,
     ) -> None:
         self._close_runtime = close_runtime
         self.runtime = runtime
         self.keep_containers = keep_containers
+        self.packages = packages or PackageResolver()
         self.owner = owner or uuid.uuid4().hex
         self.labels = owner_labels(self.owner)
         self._tempdir = tempfile.TemporaryDirectory(prefix="opspec-") if data_dir is None else None
@@ -102,11 +130,12 @@ class Executor:
 
     # -- starting -----------------------------------------------------------------------------
 
-    def resolve(self, pkg_ref: str | Path, cwd: Path | None = None) -> Package:
-        return resolve(pkg_ref, lookup_dirs=[cwd] if cwd else [])
+    def resolve(self, pkg_ref: str | Path, cwd: Path | None = None, creds: Creds | None = None) -> RootPackage:
+        return resolve_root(self.packages, pkg_ref, cwd, creds)
 
     def start(
-        self, pkg_ref: str | Path, args: Mapping[str, Value] | None = None, *, cwd: Path | None = None
+        self, pkg_ref: str | Path | RootPackage, args: Mapping[str, Value] | None = None, *,
+        cwd: Path | None = None, creds: Creds | None = None,
     ) -> str:
         """Resolve the package and start it as a root op; return the root op id.
 
@@ -114,10 +143,10 @@ class Executor:
         inputs, the run) is reported through events, ending with the root's ``opEnded``. ``cwd`` makes
         relative refs and relative dir/file defaults resolve against it (the CLI's behaviour).
         """
-        package = self.resolve(pkg_ref, cwd)
+        resolved = pkg_ref if isinstance(pkg_ref, RootPackage) else self.resolve(pkg_ref, cwd, creds)
         args = dict(args or {})
         root_op_id = new_root_op_id()
-        root = RootOp(id=root_op_id, package=package, cancel=CancelScope())
+        root = RootOp(id=root_op_id, package=resolved.package, cancel=CancelScope(), lock=resolved.lock)
         with self._lock:
             if self._closed:
                 raise ExecutorClosedError("the executor is closed")
@@ -133,7 +162,9 @@ class Executor:
         run = RootRun(
             root_op_id=root.id, runtime=self.runtime, publish=self.bus.publish, scratch=scratch,
             data_dir=self.data_dir, labels=self.labels, network=None, tty=self.tty, cancel=root.cancel,
+            packages=self.packages, lock=root.lock,
         )
+        run.record_package(root.package)
         root.run = run
         path = (root.id,)
         package = root.package
@@ -144,7 +175,7 @@ class Executor:
                     op.inputs, args, caller_scope=args, caller_pkg_dir=package.dir, callee_pkg_dir=package.dir,
                     scratch_dir=scratch / "ops" / root.id, implicit_root=True, cwd=cwd, callee_ref=package.ref,
                 )
-                if needs_network(op):
+                if needs_network(op, self.packages):
                     run.network = self._create_network(root.id)
             except OpspecError as error:
                 # Interpretation failed: no opStarted, as the reference (SEMANTICS §6).

@@ -18,7 +18,10 @@ from ..errors import OpspecError
 from ..events import Event, EventType, Outcome
 from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
-from ..pkgs import Package, resolve
+from ..expressions.evaluate import to_string
+from ..pkgs import Creds, Package, PackageResolver
+from ..pkgs.lockfile import LockFile
+from ..pkgs.provenance import Provenance
 from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerNotStarted,
                             ContainerRuntime, ContainerSpec)
 from ..values import Value, ValueType
@@ -67,6 +70,8 @@ class RootRun:
         network: str | None,
         tty: bool,
         cancel: CancelScope,
+        packages: PackageResolver,
+        lock: LockFile | None = None,
     ) -> None:
         self.root_op_id = root_op_id
         self.runtime = runtime
@@ -81,6 +86,17 @@ class RootRun:
         self.secret_values: set[str] = set()
         # The failure that ended the root op, located in its op.yml (for failure reports).
         self.failure: CallFailed | None = None
+        # Resolves op calls' refs; the lock file (if any) pins remote refs for the whole call graph.
+        self.packages = packages
+        self.lock = lock
+        # Every remote package this run used, by ref, in first-use order (provenance for reports).
+        self.used_packages: dict[str, Provenance] = {}
+        self._used_lock = threading.Lock()
+
+    def record_package(self, package: Package) -> None:
+        if package.provenance is not None:
+            with self._used_lock:
+                self.used_packages.setdefault(package.ref, package.provenance)
 
     # -- events -------------------------------------------------------------------------------
 
@@ -245,7 +261,9 @@ class RootRun:
             if frame.depth >= MAX_OP_DEPTH:
                 raise OpspecError(f"op calls nest deeper than {MAX_OP_DEPTH} levels; do the packages call each "
                                   f"other in a cycle? (last call: {call.pkg_ref!r} from {frame.pkg.ref})")
-            package = resolve(call.pkg_ref, lookup_dirs=[frame.pkg.dir.parent])
+            package = self.packages.resolve(call.pkg_ref, [frame.pkg.dir.parent],
+                                            creds=self._pull_creds(call, scope, frame), lock=self.lock)
+            self.record_package(package)
             op = load_op(package.manifest)
             inputs = bind_inputs(
                 op.inputs, call.inputs, caller_scope=scope, caller_pkg_dir=frame.pkg.dir,
@@ -266,6 +284,19 @@ class RootRun:
             if value is not None:
                 result[name] = value
         return result
+
+    def _pull_creds(self, call: OpCall, scope: Scope, frame: OpFrame) -> Creds | None:
+        """The call's ``pkg.pullCreds`` evaluated in the caller's scope (SEMANTICS §1); both must be set."""
+        if call.pull_creds is None:
+            return None
+        try:
+            username = to_string(call.pull_creds.username, scope, frame.pkg.dir).data
+            password = to_string(call.pull_creds.password, scope, frame.pkg.dir).data
+        except OpspecError as error:
+            raise OpspecError(f"unable to evaluate pkg.pullCreds: {error}") from None
+        if password:
+            self.secret_values.add(password)  # masked in everything printed, like a secret input
+        return Creds(username, password) if username and password else None
 
     def run_op(
         self, frame: OpFrame, inputs: Scope, op_id: str, pkg_ref: str, path: tuple[str, ...], cancel: CancelScope

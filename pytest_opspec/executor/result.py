@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..events import Event, EventType, Outcome
+from ..pkgs.provenance import Provenance
 from ..values import Value
 
 
@@ -73,6 +74,8 @@ class RunResult:
     secret_values: frozenset[str] = frozenset()
     # The call whose failure ended the op, when the runner knows it (the in-process executor does).
     failed_call: CallSite | None = None
+    # Every remote package the run used (ref, commit, content digest, source), in first-use order.
+    packages: list[Provenance] = field(default_factory=list)
     # Whatever must stay alive for file/dir outputs to remain readable (a run_op scratch directory).
     scratch: Any = field(default=None, repr=False, compare=False)
     # Host path -> the placeholder snapshots show instead: paths that differ from run to run although the
@@ -97,7 +100,7 @@ class RunResult:
     @classmethod
     def from_events(
         cls, op_id: str, events: Iterable[Event], *, timed_out: bool = False, secret_values: Iterable[str] = (),
-        failed_call: CallSite | None = None,
+        failed_call: CallSite | None = None, packages: Iterable[Provenance] = (),
     ) -> RunResult:
         ordered = sorted((e for e in events if e.root_op_id == op_id), key=lambda e: e.seq)
         containers: dict[str, ContainerRun] = {}
@@ -143,7 +146,7 @@ class RunResult:
                 container.stderr = b"".join(parts)
         return cls(op_id=op_id, pkg_ref=pkg_ref, outcome=outcome, values=values, events=ordered, error=error,
                    containers=list(containers.values()), timed_out=timed_out,
-                   secret_values=frozenset(secret_values), failed_call=failed_call)
+                   secret_values=frozenset(secret_values), failed_call=failed_call, packages=list(packages))
 
     def summary(self, tail_lines: int = 20) -> str:
         """A report a person can act on: outcome, error, and the last lines of each container."""
@@ -158,7 +161,13 @@ class RunResult:
                  + (" (timed out)" if self.timed_out else "")]
         if self.error:
             lines.append("error: " + strip_error_frame(self.error))
+        lines.extend(self.package_lines())
         return lines
+
+    def package_lines(self) -> list[str]:
+        """The remote packages the run used, one line each: ref, commit (or source), digest."""
+        return [f"package {package.ref} @ {package.commit or package.source} ({package.digest})"
+                for package in self.packages]
 
 
 def strip_error_frame(message: str) -> str:

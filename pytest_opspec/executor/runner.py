@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..events import Event
 from ..model.args import args_for
-from .executor import Executor
+from .executor import Executor, RootPackage
 from .result import CallSite, RunResult
 
 
@@ -79,8 +79,9 @@ class RunningOp:
         secrets = run.secret_values if run is not None else ()
         failure = run.failure if run is not None else None
         failed_call = CallSite(failure.manifest, failure.pointer) if failure is not None and failure.manifest else None
+        packages = list(run.used_packages.values()) if run is not None else []
         return RunResult.from_events(self.id, self._collector.snapshot(), timed_out=timed_out, secret_values=secrets,
-                                     failed_call=failed_call)
+                                     failed_call=failed_call, packages=packages)
 
 
 class OpRunner:
@@ -91,14 +92,14 @@ class OpRunner:
         self.cwd = cwd
         self.timeout = timeout
 
-    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None) -> RunningOp:
+    def start(self, pkg: str | os.PathLike[str] | RootPackage, args: Mapping[str, Any] | None = None) -> RunningOp:
         cwd = self.cwd or Path.cwd()
-        package = self.executor.resolve(os.fspath(pkg), cwd)
-        values = args_for(package.manifest, args or {}, cwd)
+        root = pkg if isinstance(pkg, RootPackage) else self.executor.resolve(os.fspath(pkg), cwd)
+        values = args_for(root.package.manifest, args or {}, cwd)
         collector = _RootEvents()
         unsubscribe = self.executor.bus.subscribe(collector)
         try:
-            root_op_id = self.executor.start(package.ref, values, cwd=cwd)
+            root_op_id = self.executor.start(root, values, cwd=cwd)
         except BaseException:
             unsubscribe()
             raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any, Iterator, Mapping, Union
 
 from ..values import ValueType
 
@@ -141,3 +141,12 @@ class OpDefinition:
     def key_position_of(self, pointer: str) -> Position | None:
         """Position of the key that introduces the node at ``pointer`` (else of the node)."""
         return self.key_positions.get(pointer) or self.position_of(pointer)
+
+
+def op_calls(call: Call | None) -> Iterator[OpCall]:
+    """Every op call of a run graph, depth first, in document order."""
+    if isinstance(call, OpCall):
+        yield call
+    elif isinstance(call, (SerialCall, ParallelCall)):
+        for child in call.calls:
+            yield from op_calls(child)

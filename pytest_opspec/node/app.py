@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024 * 1024
 CORS_METHODS = "GET, HEAD, POST"
 CORS_HEADERS = "Accept, Accept-Language, Content-Language, Content-Type, Origin, Range, Authorization"
-CORS_EXPOSE = "Accept-Ranges, Content-Length, Content-Range"
+CORS_EXPOSE = "Accept-Ranges, Content-Length, Content-Range, Opspec-Pkg-Commit, Opspec-Pkg-Digest, Opspec-Pkg-Source"
 
 
 

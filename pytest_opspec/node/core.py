@@ -22,6 +22,7 @@ from ..events.broker import DEFAULT_MAX_LAG, EventBroker
 from ..events.bus import EventBus
 from ..events.store import EventStore
 from ..executor import Executor
+from ..pkgs import PackageResolver, PkgOptions
 from ..runtime.base import ContainerRuntime
 from .events_stream import CLOSE_GOING_AWAY, EventSession
 from .liveness import LivenessProbe
@@ -56,6 +57,8 @@ class NodeSettings:
     engine_timeout: float = 2.0
     # ended ops whose scratch files (file and dir outputs) are kept; older ones are deleted
     retain_ops: int = 200
+    # the cache of remote packages (default: <data dir>/pkgs); it may be shared with test sessions
+    pkg_cache: Path | None = None
 
 
 class Node:
@@ -79,9 +82,10 @@ class Node:
             scratch = data_dir / "scratch"
             shutil.rmtree(scratch, ignore_errors=True)
             bus = EventBus(first_seq=self.store.last_seq + 1, min_timestamp_ns=self.store.last_timestamp_ns)
+            self.packages = PackageResolver(PkgOptions(cache_dir=settings.pkg_cache or data_dir / "pkgs"))
             self.executor = Executor(
                 runtime, data_dir=scratch, bus=bus, tty=settings.tty, keep_containers=settings.keep_containers,
-                retain_ended=settings.retain_ops, close_runtime=True,
+                retain_ended=settings.retain_ops, close_runtime=True, packages=self.packages,
             )
         except BaseException:
             runtime.close()

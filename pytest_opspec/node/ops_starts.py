@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from aiohttp import web
 
-from ..errors import OpspecError
-from ..executor import ExecutorClosedError
+from ..executor import ExecutorClosedError, RootPackage
+from ..pkgs import Creds
 from ..values import Value, ValueType
 from ..values.value import ValueShapeError
 from .body import get_field, json_kind, read_json_object
 from .errors import ApiError, Code
-from .refs import check_ref, resolution_error
+from .refs import check_ref, node_package
 from .routing import Route
 
 if TYPE_CHECKING:
@@ -26,24 +26,25 @@ _TYPE_KEYS = {t.value.lower(): t.value for t in ValueType}
 
 async def start_op(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
     body = await read_json_object(request, EXAMPLE)
-    ref = _pkg_ref(body)
+    ref, creds = _pkg_ref(body)
     args = _args(body)
     check_ref(ref, not_found_status=400)
     if node.stopping:
         raise ApiError(500, Code.NODE_STOPPING, "the node is shutting down and starts no more ops")
+    loop = asyncio.get_running_loop()
+    # Resolving may clone (concurrent starts of one uncached ref clone it once: the cache locks per ref).
+    package = await loop.run_in_executor(None, lambda: node_package(node.packages, ref, creds, for_pkgs_route=False))
     try:
-        op_id = await asyncio.get_running_loop().run_in_executor(None, node.executor.start, ref, args)
+        op_id = await loop.run_in_executor(None, node.executor.start, RootPackage(package, None), args)
     except ExecutorClosedError:
         raise ApiError(500, Code.NODE_STOPPING, "the node is shutting down and starts no more ops") from None
-    except OpspecError as error:
-        raise resolution_error(error, not_found_status=400) from None
     if _wants_json(request):
         return web.Response(status=201, text=json.dumps(op_id), content_type="application/json")
     # opctl's CLI reads the raw body as the id: no newline, no quotes.
     return web.Response(status=201, text=op_id, content_type="text/plain")
 
 
-def _pkg_ref(body: Mapping[str, Any]) -> str:
+def _pkg_ref(body: Mapping[str, Any]) -> tuple[str, Creds | None]:
     pkg = get_field(body, "pkg")
     if pkg is None:
         raise ApiError(400, Code.PKG_REQUIRED, f"pkg required; send a body like {EXAMPLE}")
@@ -52,7 +53,7 @@ def _pkg_ref(body: Mapping[str, Any]) -> str:
     ref = get_field(pkg, "ref")
     if not isinstance(ref, str):
         raise ApiError(400, Code.INVALID_REQUEST,
-                       f"pkg.ref must be a string (the package's absolute path), not {json_kind(ref)}")
+                       f"pkg.ref must be a string (an absolute path or host/path#tag), not {json_kind(ref)}")
     creds = get_field(pkg, "pullCreds")
     if creds is not None:
         if not isinstance(creds, dict):
@@ -63,8 +64,10 @@ def _pkg_ref(body: Mapping[str, Any]) -> str:
             if not isinstance(value, str):
                 raise ApiError(400, Code.INVALID_REQUEST,
                                f"pkg.pullCreds.{name} must be a string, not {json_kind(value)}")
-    # Credentials only matter for remote packages, which are refused before use.
-    return ref
+        username, password = get_field(creds, "username"), get_field(creds, "password")
+        # As the reference: credentials are used only when both are set.
+        return ref, Creds(username, password) if username and password else None
+    return ref, None
 
 
 def _args(body: Mapping[str, Any]) -> dict[str, Value]:

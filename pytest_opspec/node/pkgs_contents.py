@@ -1,15 +1,13 @@
 """GET|HEAD /pkgs/{ref}/contents and /pkgs/{ref}/contents/{path} (SEMANTICS §9, §10.17).
 
-``{ref}`` and ``{path}`` are percent-encoded (opctl's client sends ``%2F`` for each ``/``); refs
-are absolute paths of local packages. Content paths are package-absolute and never leave the
-package. Basic credentials are accepted and ignored: local packages need none.
+``{ref}`` and ``{path}`` are percent-encoded (opctl's client sends ``%2F`` for each ``/``); refs are
+absolute paths of local packages or remote refs ``host/path#tag``, whose Basic credentials are the pull
+credentials (local packages need none). Content paths are package-absolute and never leave the package.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import mimetypes
 import os
@@ -25,7 +23,7 @@ from ..pkgs import Package
 from ..pkgs.contents import ContentPathError, content_file, list_contents
 from .errors import ApiError, Code
 from .ranges import RangeNotSatisfiable, parse_range
-from .refs import local_package
+from .refs import basic_creds, node_package
 from .routing import Route
 
 if TYPE_CHECKING:
@@ -43,36 +41,31 @@ def _decode(raw: str, what: str, code: Code) -> str:
     return unquote(raw, errors="surrogateescape")
 
 
-def _check_credentials(request: web.Request) -> None:
-    """Accept no credentials or well-formed Basic ones (ignored for local packages)."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return
-    scheme, _, token = header.strip().partition(" ")
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        decoded = None
-    if scheme.lower() != "basic" or decoded is None or ":" not in decoded:
-        raise ApiError(401, Code.INVALID_CREDENTIALS,
-                       "the Authorization header must be HTTP Basic credentials (base64 of user:password)",
-                       headers={"WWW-Authenticate": 'Basic realm="opspec node"'})
-
-
-async def _package(request: web.Request, raw_ref: str) -> Package:
-    _check_credentials(request)
+async def _package(request: web.Request, node: Node, raw_ref: str) -> Package:
+    creds = basic_creds(request.headers.get("Authorization"))
     ref = _decode(raw_ref, "package ref", Code.INVALID_PKG_REF)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, lambda: local_package(ref, not_found_status=404))
+    return await loop.run_in_executor(None, lambda: node_package(node.packages, ref, creds, for_pkgs_route=True))
+
+
+def _provenance_headers(package: Package) -> dict[str, str]:
+    """Where a remote package came from; the body stays the seed's array (or the file)."""
+    provenance = package.provenance
+    if provenance is None:
+        return {}
+    headers = {"Opspec-Pkg-Digest": provenance.digest, "Opspec-Pkg-Source": provenance.source}
+    if provenance.commit:
+        headers["Opspec-Pkg-Commit"] = provenance.commit
+    return headers
 
 
 async def get_listing(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
-    package = await _package(request, params["ref"])
+    package = await _package(request, node, params["ref"])
     try:
         entries = await asyncio.get_running_loop().run_in_executor(None, list_contents, package.dir)
     except OSError as error:
         raise _read_error(error, f"cannot list package {package.ref}") from None
-    return web.json_response(entries)
+    return web.json_response(entries, headers=_provenance_headers(package))
 
 
 def _read_error(error: OSError, what: str) -> ApiError:
@@ -84,7 +77,7 @@ def _read_error(error: OSError, what: str) -> ApiError:
 
 async def get_content(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
     try:
-        package = await _package(request, params["ref"])
+        package = await _package(request, node, params["ref"])
         path = _decode(params["path"], "content path", Code.INVALID_PATH)
     except ApiError as error:
         # The seed lists no 400 for content (unlike the listing): a ref or path the node cannot read
@@ -109,16 +102,17 @@ async def get_content(request: web.Request, node: Node, params: Mapping[str, str
     except OSError as error:
         raise _read_error(error, f"cannot read {path} of package {package.ref}") from None
     try:
-        return await _send_file(request, handle, target)
+        return await _send_file(request, handle, target, _provenance_headers(package))
     finally:
         handle.close()
 
 
-async def _send_file(request: web.Request, handle: IO[bytes], target: Path) -> web.StreamResponse:
+async def _send_file(request: web.Request, handle: IO[bytes], target: Path,
+                     extra_headers: Mapping[str, str]) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     size = os.fstat(handle.fileno()).st_size
     content_type = await loop.run_in_executor(None, _content_type, handle, target)
-    headers = {"Accept-Ranges": "bytes"}
+    headers = {"Accept-Ranges": "bytes", **extra_headers}
     # If-Range names a validator; this node issues none, so it can never match: send everything.
     header = None if "If-Range" in request.headers else request.headers.get("Range")
     try:

@@ -8,8 +8,7 @@ from typing import Callable, Iterable
 from .discover import find_packages
 from .lockfile import LOCK_FILE, LockEntry, LockFile
 from .refs import is_remote_ref
-from .resolve import MANIFEST, find_local
-from .resolver import PackageResolver
+from .resolve import MANIFEST, PackageResolver, find_local
 
 # The refs a package's op calls name, in document order (the model reads op.yml; pkgs sits below it).
 CalledRefs = Callable[[Path], Iterable[str]]

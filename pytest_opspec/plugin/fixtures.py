@@ -20,7 +20,7 @@ from ..events import Event
 from ..executor import RunResult
 from ..model.args import args_for
 from ..node.client import NodeClient
-from ..pkgs import resolve
+from ..pkgs import PackageResolver
 from ..reporting.failures import run_report
 from .session import resources
 from .snapshot import OpSnapshotExtension
@@ -37,8 +37,10 @@ class OpRunnerFixture:
     """
 
     def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, copies: ArgCopies,
-                 shown_from: Path | None = None, stable_paths: Mapping[str, str] | None = None) -> None:
+                 shown_from: Path | None = None, stable_paths: Mapping[str, str] | None = None,
+                 packages: PackageResolver | None = None) -> None:
         self.backend = backend
+        self.packages = packages or PackageResolver()
         self.timeout = timeout
         self.cwd = cwd
         self.shown_from = shown_from or cwd  # reports show paths relative to it
@@ -53,14 +55,14 @@ class OpRunnerFixture:
         Dir and file args are copied first, so the op cannot change them (``copy_args=False``: it works on
         the originals).
         """
-        package = resolve(os.fspath(pkg), lookup_dirs=[self.cwd])
+        package = self.packages.resolve(os.fspath(pkg), [self.cwd])
         values = args_for(package.manifest, args or {}, self.cwd)
         stable_paths = dict(self._stable_paths)
         if copy_args:
             values, folder = self._copies.copy(values)
             if folder is not None:
                 stable_paths[str(folder)] = "<args>"
-        started = StableOp(self.backend.start(package.ref, values, cwd=self.cwd), stable_paths)
+        started = StableOp(self.backend.start(os.fspath(pkg), values, cwd=self.cwd), stable_paths)
         self._started.append(started)
         return started
 
@@ -145,7 +147,7 @@ def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
     session = resources(config)
     runner = OpRunnerFixture(_ready_backend(config), timeout=session.settings.timeout, cwd=request.path.parent,
                              copies=session.arg_copies(), shown_from=config.invocation_params.dir,
-                             stable_paths=temp_dirs_of(request))
+                             stable_paths=temp_dirs_of(request), packages=session.packages)
     yield runner
     runner.close()
 

@@ -27,7 +27,6 @@ from ..executor import RunResult
 from ..executor.result import strip_error_frame
 from .session import resources
 from ..model import InvalidOpError, Param, load_op
-from ..pkgs import resolve
 from ..reporting.failures import run_report
 from ..model.scenarios import (Expect, Kind, Scenario, container_mismatches, output_mismatches, scenario_ids,
                                scope_args)
@@ -124,11 +123,11 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
     backend = session.backend()
     header = _header(scenario, config)
     try:
-        target = resolve(scenario.op_ref, lookup_dirs=[scenario.pkg_dir]).dir if scenario.op_ref else scenario.pkg_dir
+        package = session.packages.resolve(scenario.op_ref, [scenario.pkg_dir]) if scenario.op_ref else None
     except OpspecError as error:  # a broken test, whatever it expects
         raise ScenarioFailed(f"{header}: the package does not resolve: {error}") from None
     try:
-        inputs = dict(load_op(target).inputs)
+        inputs = dict(load_op(package.dir if package else scenario.pkg_dir).inputs)
     except InvalidOpError as error:  # the op cannot fail (or succeed) for the reason the scenario means
         raise ScenarioFailed(f"{header}: the op cannot {'fail' if scenario.expect is Expect.FAILURE else 'run'} for "
                              f"the right reason: its op.yml is invalid:\n"
@@ -139,7 +138,8 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
         try:
             args = scope_args(scenario, inputs, config.invocation_params.dir)
             started_args, folder = copies.copy(args)
-            started = backend.start(target, started_args, cwd=scenario.pkg_dir)
+            # A remote opRef starts by its ref, so the run reports its provenance.
+            started = backend.start(scenario.op_ref or scenario.pkg_dir, started_args, cwd=scenario.pkg_dir)
         except BackendError:  # no engine or no node: not an op that fails
             raise
         except OpspecError as error:  # args the op refuses: the call fails before it runs

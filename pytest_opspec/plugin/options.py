@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 import pytest
 
-from ..options import (CONFORMANCE_OPTIONS, IMAGE_MAP, KEEP_CONTAINERS, NODE_URL, OPTIONS, PATHS, PULL, TIMEOUT,
-                       Kind, Option, OptionError, Source, resolve)
+from ..options import (CONFORMANCE_OPTIONS, IMAGE_MAP, KEEP_CONTAINERS, NODE_URL, OFFLINE, OPTIONS, PATHS,
+                       PKG_CACHE, PKG_MAP, PULL, TIMEOUT, Kind, Option, OptionError, Source, resolve)
+from ..pkgs import PkgOptions
 from ..runtime.base import PullPolicy
 
 PLUGIN_OPTIONS: tuple[Option, ...] = tuple(option for option in (*OPTIONS, *CONFORMANCE_OPTIONS)
@@ -66,6 +67,7 @@ class PluginSettings:
     pull: PullPolicy = PullPolicy.MISSING
     timeout: float = TIMEOUT.default
     keep_containers: bool = False
+    packages: PkgOptions = field(default_factory=PkgOptions)
 
 
 def load(config: pytest.Config) -> PluginSettings:
@@ -74,6 +76,8 @@ def load(config: pytest.Config) -> PluginSettings:
         paths=list(paths), paths_source=paths_source, node_url=read(config, NODE_URL)[0],
         image_map=dict(read(config, IMAGE_MAP)[0]), pull=PullPolicy(read(config, PULL)[0]),
         timeout=read(config, TIMEOUT)[0], keep_containers=read(config, KEEP_CONTAINERS)[0],
+        packages=PkgOptions(cache_dir=read(config, PKG_CACHE)[0], offline=read(config, OFFLINE)[0],
+                            pkg_map=dict(read(config, PKG_MAP)[0])),
     )
 
 

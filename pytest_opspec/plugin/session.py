@@ -25,6 +25,7 @@ from ..backends.executor import ExecutorBackend
 from ..backends.node import NodeBackend
 from ..backends.runtime import sweep_session
 from ..errors import OpspecError
+from ..pkgs import PackageResolver
 from ..runtime.base import LABEL_OWNER
 from .options import PluginSettings
 from .session_node import SessionNode
@@ -55,6 +56,8 @@ class OpspecResources:
         self.session_node = SessionNode(self.session_dir / "node", owner_pid=self.owner_pid,
                                         image_map=settings.image_map, pull_policy=settings.pull.value)
         self._backend: OpBackend | None = None
+        # One resolver per process: xdist workers and other sessions share the cache through its file locks.
+        self.packages = PackageResolver(settings.packages)
         self._lock = threading.Lock()
         # Set on the controller when a worker reports that it used the engine (or went down uncleanly).
         self.workers_used_engine = False
@@ -71,11 +74,11 @@ class OpspecResources:
                 raise OpspecError("the pytest session is over; ops can no longer be run")
             if self._backend is None:
                 if self.settings.node_url:
-                    self._backend = NodeBackend(self.settings.node_url)
+                    self._backend = NodeBackend(self.settings.node_url, packages=self.packages)
                 else:
                     self._backend = ExecutorBackend(
                         owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
-                        keep_containers=self.settings.keep_containers)
+                        keep_containers=self.settings.keep_containers, packages=self.packages)
             return self._backend
 
     def arg_copies(self) -> ArgCopies:

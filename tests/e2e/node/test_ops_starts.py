@@ -89,7 +89,7 @@ def test_invalid_arg_values_are_reported_as_events_after_201(client: NodeClient,
     (b'{"pkg": {"ref": "/x"}, "args": {"s": {"string": "a", "number": 1}}}', "INVALID_ARG", "'s'"),
     (b'{"pkg": {"ref": "relative/pkg"}}', "PKG_NOT_FOUND", "relative"),
     (b'{"pkg": {"ref": "/no/such/pkg/anywhere"}}', "PKG_NOT_FOUND", "/no/such/pkg/anywhere"),
-    (b'{"pkg": {"ref": "github.com/opspec-pkgs/git.clone#1.0.0"}}', "REMOTE_PKG_UNSUPPORTED", "remote"),
+    (b'{"pkg": {"ref": "github.com/opspec-pkgs/git clone#1.0.0"}}', "INVALID_PKG_REF", "whitespace"),
     (b'{"pkg": {"ref": "https://example.com/pkg"}}', "INVALID_PKG_REF", "scheme"),
 ])
 def test_bad_start_requests_get_400_with_a_code(node: BackgroundNode, body: bytes, code: str, mentions: str) -> None:

@@ -89,7 +89,7 @@ def test_client_lists_contents(client: NodeClient, pkg: Path) -> None:
 @pytest.mark.parametrize(("ref", "status", "code"), [
     ("/no/such/package", 404, "PKG_NOT_FOUND"),
     ("relative/package", 404, "PKG_NOT_FOUND"),
-    ("github.com/opspec-pkgs/git.clone#1.0.0", 400, "REMOTE_PKG_UNSUPPORTED"),
+    ("github.com/opspec-pkgs/git clone#1.0.0", 400, "INVALID_PKG_REF"),
     ("https://example.com/pkg", 400, "INVALID_PKG_REF"),
 ])
 def test_listing_refs_that_are_not_local_packages(node: BackgroundNode, ref: str, status: int, code: str) -> None:
@@ -116,7 +116,7 @@ def test_a_malformed_escape_is_400_for_a_listing_and_404_for_content(node: Backg
 
 
 @pytest.mark.parametrize(("ref", "code"), [
-    ("github.com/opspec-pkgs/git.clone#1.0.0", "REMOTE_PKG_UNSUPPORTED"),
+    ("github.com/opspec-pkgs/git clone#1.0.0", "INVALID_PKG_REF"),
     ("https://example.com/pkg", "INVALID_PKG_REF"),
 ])
 def test_content_of_refs_the_node_does_not_resolve_is_404(node: BackgroundNode, ref: str, code: str) -> None:

@@ -9,10 +9,11 @@ import pytest
 
 from pytest_opspec.pkgs.errors import PkgOfflineError, PkgTagMovedError
 from pytest_opspec.pkgs.lockfile import LockEntry, LockFile
-from pytest_opspec.pkgs.resolver import PackageResolver, PkgOptions, parse_pkg_map
+from pytest_opspec.options import PKG_MAP, OptionError, resolve
+from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions
 
-from ..gitserver import ECHO_OP, GitServer
-from ..support import write_package
+from tests.support.gitserver import ECHO_OP, GitServer
+from tests.support import write_package
 
 ECHO_REF = "github.com/pytest-opspec/echo#1.0.0"
 
@@ -46,16 +47,16 @@ def test_the_package_map_stubs_a_ref_with_or_without_its_version(tmp_path: Path)
     stub = write_package(tmp_path, "stubs/echo", ECHO_OP)
     for key in (ECHO_REF, "github.com/pytest-opspec/echo"):
         options = PkgOptions(cache_dir=tmp_path / "cache", offline=True,
-                             pkg_map=parse_pkg_map([f"{key}={stub}"], "--opspec-pkg-map"))
+                             pkg_map=dict(resolve(PKG_MAP, flag=[f"{key}={stub}"], environ={})[0]))
         package = PackageResolver(options).resolve(ECHO_REF)
         assert package.dir == stub.resolve() and package.provenance and package.provenance.source == "map"
 
 
 def test_a_bad_map_entry_names_its_option(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="OPSPEC_PKG_MAP: 'nonsense' is not REF=DIR"):
-        parse_pkg_map(["nonsense"], "OPSPEC_PKG_MAP")
-    with pytest.raises(Exception, match=f"--opspec-pkg-map: {ECHO_REF} is mapped to .*, which has no op.yml"):
-        parse_pkg_map([f"{ECHO_REF}={tmp_path}"], "--opspec-pkg-map")
+    with pytest.raises(OptionError, match="env OPSPEC_PKG_MAP: 'nonsense' is not REF=DIR"):
+        resolve(PKG_MAP, environ={"OPSPEC_PKG_MAP": "nonsense"})
+    with pytest.raises(OptionError, match=f"--opspec-pkg-map: {ECHO_REF} is mapped to .*, which has no op.yml"):
+        resolve(PKG_MAP, flag=[f"{ECHO_REF}={tmp_path}"], environ={})
 
 
 def test_offline_mode_fails_naming_the_ref_and_how_to_get_it(git_env: GitServer, tmp_path: Path) -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_opspec.backends.runtime import make_runtime
 from pytest_opspec.executor import Executor, OpRunner
 from pytest_opspec.pkgs.lockfile import LOCK_FILE, LockEntry, LockFile
 from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions
 
-from ..gitserver import ECHO_OP, PRIVATE_USERS, GitServer
-from ..support import IMAGE_MAP, write_package
+from tests.support.gitserver import ECHO_OP, PRIVATE_USERS, GitServer
+from tests.support import IMAGE_MAP, write_package
 
 GREET = "github.com/pytest-opspec/greet#1.0.0"
 ECHO = "github.com/pytest-opspec/echo#1.0.0"
@@ -25,7 +26,8 @@ def run_with(tmp_path: Path):
 
     def run(ref: str | Path, args: dict | None = None, *, cwd: Path | None = None, **options) -> object:
         options.setdefault("cache_dir", tmp_path / "cache")
-        executor = Executor(image_map=IMAGE_MAP, packages=PackageResolver(PkgOptions(**options)))
+        executor = Executor(make_runtime(image_map=IMAGE_MAP), packages=PackageResolver(PkgOptions(**options)),
+                            close_runtime=True)
         executors.append(executor)
         return OpRunner(executor, cwd=cwd or tmp_path, timeout=60).run(ref, args)
 

@@ -11,11 +11,12 @@ from urllib.parse import quote
 
 import pytest
 
-from pytest_opspec.client import NodeClient
-from pytest_opspec.node import BackgroundNode
+from pytest_opspec.events import EventType, Outcome
+from pytest_opspec.node.client import NodeClient
+from pytest_opspec.node.server import BackgroundNode
 
-from ..gitserver import ECHO_OP, PRIVATE_USERS, GitServer
-from ..node.conftest import NodeFactory, raw_request
+from tests.support.gitserver import ECHO_OP, PRIVATE_USERS, GitServer
+from .conftest import NodeFactory, raw_request
 
 ECHO = "github.com/pytest-opspec/echo#1.0.0"
 SECRET = "github.com/acme/secret-echo#1.0.0"
@@ -47,7 +48,9 @@ def test_a_remote_ref_starts_and_runs(remote_node: BackgroundNode) -> None:
     assert response.status == 201, response.body
     with NodeClient(remote_node.url, timeout=30) as client:
         events = client.wait_for_end(response.body.decode(), timeout=60)
-    assert events[-1].payload.get("outcome") == "SUCCEEDED" or "SUCCEEDED" in json.dumps(events[-1].to_json())
+    ended = events[-1]
+    assert ended.type is EventType.OP_ENDED and ended.outcome is Outcome.SUCCEEDED
+    assert ended.pkg_ref == ECHO
 
 
 @pytest.mark.parametrize("ref, creds, code", [
@@ -55,14 +58,14 @@ def test_a_remote_ref_starts_and_runs(remote_node: BackgroundNode) -> None:
     ("github.com/acme/my pkg#1.0.0", None, "INVALID_PKG_REF"),
     ("github.com/pytest-opspec/echo#9.9.9", None, "PKG_NOT_FOUND"),
     (SECRET, None, "PKG_PULL_AUTHENTICATION"),
-    (SECRET, {"username": "alice", "password": "wrong"}, "PKG_PULL_AUTHENTICATION"),
+    (SECRET, {"username": "alice", "password": "Wr0ng-Pa55"}, "PKG_PULL_AUTHENTICATION"),
     (SECRET, {"username": "mallory", "password": PRIVATE_USERS["mallory"]}, "PKG_PULL_AUTHORIZATION"),
 ])
 def test_an_unresolvable_start_is_a_400_with_its_code(remote_node: BackgroundNode, ref: str, creds, code: str) -> None:
     response = start(remote_node, ref, creds)
     body = json.loads(response.body)
     assert (response.status, body["code"]) == (400, code)
-    assert "wrong" not in body["message"] and PRIVATE_USERS["mallory"] not in body["message"]
+    assert "Wr0ng-Pa55" not in body["message"] and PRIVATE_USERS["mallory"] not in body["message"]
 
 
 def test_concurrent_starts_of_an_uncached_ref_clone_it_once(git_env: GitServer, remote_node: BackgroundNode) -> None:

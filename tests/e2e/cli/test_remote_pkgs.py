@@ -9,8 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from ..gitserver import ECHO_OP, GitServer
-from ..support import IMAGE_MAP, write_package
+from tests.support.gitserver import ECHO_OP, GitServer
+from tests.support import IMAGE_MAP, write_package
 
 GREET = "github.com/pytest-opspec/greet#1.0.0"
 ECHO = "github.com/pytest-opspec/echo#1.0.0"

@@ -14,7 +14,7 @@ from pytest_opspec.pkgs.errors import (PkgAuthenticationError, PkgAuthorizationE
 from pytest_opspec.pkgs.git import Git
 from pytest_opspec.pkgs.refs import Creds, parse_remote_ref
 
-from ..gitserver import ECHO_OP, PRIVATE_USERS, GitServer
+from tests.support.gitserver import ECHO_OP, PRIVATE_USERS, GitServer
 
 ECHO = "github.com/pytest-opspec/echo"
 

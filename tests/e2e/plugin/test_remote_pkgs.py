@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ..gitserver import ECHO_OP, GitServer
-from ..support import IMAGE_MAP
+from tests.support.gitserver import ECHO_OP, GitServer
+from tests.support import IMAGE_MAP
 
 IMAGE_MAP_ARGS = [arg for key, value in IMAGE_MAP.items() for arg in ("--opspec-image-map", f"{key}={value}")]
 
@@ -59,11 +59,11 @@ def test_offline_and_map_options_reach_the_runs(git_env: GitServer, pytester: py
 def test_a_scenario_op_ref_may_be_remote(git_env: GitServer, pytester: pytest.Pytester) -> None:
     pkg = pytester.path / "pkgs" / "wrapper"
     pkg.mkdir(parents=True)
-    (pkg / "op.yml").write_text("name: wrapper\nrun:\n  container:\n    image: {ref: alpine}\n    cmd: [true]\n")
+    (pkg / "op.yml").write_text("name: wrapper\nrun:\n  container:\n    image: {ref: alpine}\n    cmd: ['true']\n")
     (pkg / "scenarios.yml").write_text(textwrap.dedent("""
         - name: remote echo
-          opRef: github.com/pytest-opspec/echo#1.0.0
           call:
+            opRef: github.com/pytest-opspec/echo#1.0.0
             expect: success
             scope: { message: scenario }
             outputs: { said: scenario }
