@@ -17,7 +17,7 @@ from ..pkgs.errors import PkgAuthenticationError, PkgAuthorizationError, PkgErro
 from ..pkgs.refs import parse_remote_ref
 from .errors import ApiError, Code
 
-CHALLENGE = {"WWW-Authenticate": 'Basic realm="opspec node", charset="UTF-8"'}
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="opspec node"'}
 
 
 def basic_creds(header: str | None) -> Creds | None:
