@@ -98,7 +98,8 @@ class NodeBackend:
     """Any node, through its API (``--opspec-node-url``): the same tests check any node.
 
     Local packages are referred to by their absolute path, so the node must see this machine's files (the
-    bundled node, or any node on this host); remote ones by their ref. Interpretation happens here (the API has no dry run).
+    bundled node, or any node on this host); remote ones by their ref. Interpretation happens here (the API
+    has no dry run).
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0, packages: PackageResolver | None = None) -> None:

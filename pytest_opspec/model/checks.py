@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..pkgs.resolve import candidates, find_local, has_scheme, is_remote_ref
+from ..pkgs import candidates, find_local, has_scheme, is_remote_ref
 from ..values import ValueType
 from .constraints import constraint_errors
 from .load import OP_FILE, load_op

@@ -84,7 +84,10 @@ class Git:
             tag = f"refs/tags/{ref.version}"
             out = self._run(ref, [*self._auth_config(creds), "ls-remote", ref.url, tag, f"{tag}^{{}}"], env,
                             creds=creds, network=True)
-        refs = dict(reversed(line.split("\t", 1)) for line in out.splitlines() if "\t" in line)
+        refs: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, name = line.partition("\t")
+            refs[name] = sha
         commit = refs.get(f"{tag}^{{}}") or refs.get(tag)
         if commit is None:
             raise PkgNotFoundError(ref.text, f"package {ref.text}: tag {ref.version!r} not found in {ref.url}")

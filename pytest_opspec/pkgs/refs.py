@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from .errors import PkgRefError
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?$")
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._~-]*$")
 # A git tag name as `git check-ref-format` accepts it, restricted to printable ASCII without shell
 # or URL meaning; tags of real packages are semver-like (1.0.0, v2.1.3-rc.1).
