@@ -65,7 +65,7 @@ def test_a_command_reads_its_options_with_its_own_defaults() -> None:
     args = parser.parse_args(["--pull", "never", "--keep-containers"])
     values = read_command_options(args, "run", defaults={"timeout": None}, environ={"OPSPEC_IMAGE_MAP": "a=b"})
     assert values == {"image_map": (("a", "b"),), "pull": "never", "timeout": None, "keep_containers": True,
-                      "tty": False}
+                      "tty": False, "pkg_cache": None, "offline": False, "pkg_map": ()}
     assert read_command_options(parser.parse_args([]), "run", environ={"OPSPEC_TIMEOUT": "5"})["timeout"] == 5.0
 
 
