@@ -13,7 +13,7 @@ import binascii
 import os
 
 from ..pkgs import Creds, Package, PackageResolver, has_scheme, is_remote_ref
-from ..pkgs.errors import PkgAuthenticationError, PkgAuthorizationError, PkgError, PkgNotFoundError, PkgRefError
+from ..pkgs.errors import PkgAuthenticationError, PkgAuthorizationError, PkgError, PkgRefError
 from ..pkgs.refs import parse_remote_ref
 from .errors import ApiError, Code
 
@@ -60,8 +60,8 @@ def check_ref(ref: str, *, not_found_status: int) -> None:
 
 def node_package(packages: PackageResolver, ref: str, creds: Creds | None, *, for_pkgs_route: bool) -> Package:
     """The package ``ref`` names for one request. Raises ApiError: on ``/pkgs`` routes authentication is a
-    401 (with a Basic challenge), authorization a 403, a missing package a 404; for a start every failure is
-    a 400 whose code says why."""
+    401 (with a Basic challenge), authorization a 403, a malformed ref a 400, a package that is missing or
+    cannot be fetched a 404; for a start every failure is a 400 whose code says why."""
     check_ref(ref, not_found_status=404 if for_pkgs_route else 400)
     try:
         if not is_remote_ref(ref):
@@ -88,6 +88,6 @@ def _api_error(error: PkgError, for_pkgs_route: bool) -> ApiError:
         return ApiError(403, code, str(error))
     if isinstance(error, PkgRefError):
         return ApiError(400, code, str(error))
-    if isinstance(error, PkgNotFoundError):
-        return ApiError(404, code, str(error))
-    return ApiError(500, code, str(error))  # the git server failed or did not answer (the seed lists 500)
+    # Not found, and not fetchable (no answer, a broken server): the node has no such package to give; a
+    # 5xx would blame the node for a ref or a git server it does not control.
+    return ApiError(404, code, str(error))

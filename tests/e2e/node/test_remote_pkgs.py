@@ -109,3 +109,10 @@ def test_a_private_package_needs_valid_credentials_even_when_cached(remote_node:
         assert raw_request(remote_node.url, "GET", path, headers=basic("mallory", PRIVATE_USERS["mallory"])).status == 403
     assert raw_request(remote_node.url, "GET", f"{target}/{enc('/op.yml')}",
                        headers=basic("alice", PRIVATE_USERS["alice"])).status == 200
+
+
+def test_a_package_the_git_server_cannot_deliver_is_404_not_a_node_failure(remote_node: BackgroundNode) -> None:
+    response = raw_request(remote_node.url, "GET", f"/pkgs/{enc('github.com/acme/garbage#1.0.0')}/contents")
+    body = json.loads(response.body)
+    assert (response.status, body["code"]) == (404, "PKG_FETCH_FAILED")
+    assert "github.com/acme/garbage#1.0.0" in body["message"]
