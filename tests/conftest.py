@@ -9,6 +9,7 @@ import pytest
 
 from tests.support import shared_dir, write_package
 from tests.support.gitserver import GitServer, start_standard_server
+from tests.support.deep_trees import make_chain, remove_chain
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +57,18 @@ def git_env(git_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     return git_server
+
+
+@pytest.fixture
+def deep_tree() -> Iterator[Callable[..., None]]:
+    """deep_tree(root, depth, leaf=None) makes ``depth`` nested dirs ``root/d/d/...`` (a file ``leaf`` at the
+    bottom); each chain is removed after the test, without recursion."""
+    made: list[Path] = []
+
+    def make(root: Path, depth: int, leaf: str | None = None) -> None:
+        made.append(root)
+        make_chain(root, depth, leaf)
+
+    yield make
+    for root in made:
+        remove_chain(root)

@@ -13,14 +13,14 @@ import mimetypes
 import os
 import re
 import secrets
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Mapping
 from urllib.parse import unquote
 
 from aiohttp import web
 
 from ..pkgs import Package
-from ..pkgs.contents import ContentPathError, content_file, list_contents
+from ..pkgs.beneath import BeneathError
+from ..pkgs.contents import list_contents, open_content
 from .errors import ApiError, Code
 from .ranges import RangeNotSatisfiable, parse_range
 from .refs import basic_creds, node_package
@@ -63,6 +63,8 @@ async def get_listing(request: web.Request, node: Node, params: Mapping[str, str
     package = await _package(request, node, params["ref"])
     try:
         entries = await asyncio.get_running_loop().run_in_executor(None, list_contents, package.dir)
+    except BeneathError as error:
+        raise ApiError(403, Code.PKG_TOO_LARGE, f"package {package.ref}: {error}; the node does not list it") from None
     except OSError as error:
         raise _read_error(error, f"cannot list package {package.ref}") from None
     return web.json_response(entries, headers=_provenance_headers(package))
@@ -87,31 +89,30 @@ async def get_content(request: web.Request, node: Node, params: Mapping[str, str
         raise
     loop = asyncio.get_running_loop()
     try:
-        target = await loop.run_in_executor(None, content_file, package.dir, path)
-        handle = await loop.run_in_executor(None, open, target, "rb")
-    except ContentPathError as error:
-        status, code = {
-            ContentPathError.INVALID: (404, Code.INVALID_PATH),
-            ContentPathError.OUTSIDE: (403, Code.PATH_OUTSIDE_PKG),
-            ContentPathError.MISSING: (404, Code.CONTENT_NOT_FOUND),
-            ContentPathError.NOT_A_FILE: (404, Code.NOT_A_FILE),
-        }[error.kind]
+        fd = await loop.run_in_executor(None, open_content, package.dir, path)
+    except BeneathError as error:
+        status, code = _CONTENT_ERRORS[error.kind]
         raise ApiError(status, code, f"package {package.ref}: {error}") from None
-    except FileNotFoundError:
-        raise ApiError(404, Code.CONTENT_NOT_FOUND, f"package {package.ref} has no {path}") from None
     except OSError as error:
-        raise _read_error(error, f"cannot read {path} of package {package.ref}") from None
-    try:
-        return await _send_file(request, handle, target, _provenance_headers(package))
-    finally:
-        handle.close()
+        raise _read_error(error, f"cannot read {path[:200]} of package {package.ref}") from None
+    with open(fd, "rb") as handle:
+        return await _send_file(request, handle, path.rpartition("/")[2], _provenance_headers(package))
 
 
-async def _send_file(request: web.Request, handle: IO[bytes], target: Path,
+_CONTENT_ERRORS = {
+    BeneathError.INVALID: (404, Code.INVALID_PATH),
+    BeneathError.TOO_LONG: (404, Code.PATH_TOO_LONG),
+    BeneathError.OUTSIDE: (403, Code.PATH_OUTSIDE_PKG),
+    BeneathError.MISSING: (404, Code.CONTENT_NOT_FOUND),
+    BeneathError.NOT_A_FILE: (404, Code.NOT_A_FILE),
+}
+
+
+async def _send_file(request: web.Request, handle: IO[bytes], name: str,
                      extra_headers: Mapping[str, str]) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     size = os.fstat(handle.fileno()).st_size
-    content_type = await loop.run_in_executor(None, _content_type, handle, target)
+    content_type = await loop.run_in_executor(None, _content_type, handle, name)
     headers = {"Accept-Ranges": "bytes", **extra_headers}
     # If-Range names a validator; this node issues none, so it can never match: send everything.
     header = None if "If-Range" in request.headers else request.headers.get("Range")
@@ -154,7 +155,7 @@ async def _send_file(request: web.Request, handle: IO[bytes], target: Path,
                 chunk = await loop.run_in_executor(None, _read_at, handle, position, min(CHUNK, last - position + 1))
                 if not chunk:
                     # The file shrank while being sent: cut the connection so the client sees a short body.
-                    log.warning("%s shrank while being sent; closing the connection", target)
+                    log.warning("%s shrank while being sent; closing the connection", name)
                     if request.transport is not None:
                         request.transport.close()
                     return response
@@ -170,8 +171,8 @@ def _read_at(handle: IO[bytes], position: int, size: int) -> bytes:
     return os.pread(handle.fileno(), size, position)
 
 
-def _content_type(handle: IO[bytes], target: Path) -> str:
-    guessed, _ = mimetypes.guess_type(target.name)
+def _content_type(handle: IO[bytes], name: str) -> str:
+    guessed, _ = mimetypes.guess_type(name)
     if guessed is not None:
         return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
     head = os.pread(handle.fileno(), 512, 0)

@@ -2,7 +2,8 @@
 
 Listing entries carry the seed's ``path`` (absolute within the package), ``size`` and ``mode`` (a Go
 ``os.FileMode``, the bits opctl's client expects). Content paths are package-absolute and can never
-reach outside the package: ``..`` is refused, and so is a symlink whose target lies outside.
+reach outside the package: ``..`` is refused, and so is a symlink whose target lies outside, also when
+the tree changes while it is read (beneath.py opens each component relative to its parent).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..errors import OpspecError
+from .beneath import open_dir, open_file_beneath, walk_tree
 
 # Go's os.FileMode type bits (https://pkg.go.dev/io/fs#FileMode).
 GO_MODE_DIR = 1 << 31
@@ -52,69 +53,32 @@ def go_file_mode(st_mode: int) -> int:
 
 
 def list_contents(pkg_dir: str | Path) -> list[dict[str, Any]]:
-    """Every entry below ``pkg_dir``, recursively, as ``{"path", "size", "mode"}``.
+    """Every entry below ``pkg_dir``, as ``{"path", "size", "mode"}``.
 
     Ordered like the reference: by name (bytewise) within a directory, a directory's entry right
-    after its contents. Symlinks are listed, not followed.
+    after its contents. Symlinks are listed, not followed. Raises BeneathError (TOO_LARGE) for a tree
+    beyond the listing limits (see beneath.py).
     """
-    entries: list[dict[str, Any]] = []
-
-    def walk(directory: str, prefix: str) -> None:
-        with os.scandir(directory) as scan:
-            children = sorted(scan, key=lambda entry: os.fsencode(entry.name))
-        for child in children:
-            info = child.stat(follow_symlinks=False)
-            path = f"{prefix}/{child.name}"
-            if stat.S_ISDIR(info.st_mode):
-                walk(child.path, path)
-            entries.append({"path": path, "size": info.st_size, "mode": go_file_mode(info.st_mode)})
-
-    walk(os.fspath(pkg_dir), "")
-    return entries
-
-
-class ContentPathError(OpspecError):
-    """A content path that may not be served; ``kind`` says why."""
-
-    INVALID = "invalid"
-    OUTSIDE = "outside"
-    MISSING = "missing"
-    NOT_A_FILE = "not a file"
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def content_file(pkg_dir: str | Path, path: str) -> Path:
-    """The regular file at package-absolute ``path`` (``/sub/a.txt``; the leading slash is optional).
-
-    Raises ContentPathError: ``..`` or a symlink leading outside the package (OUTSIDE), a NUL byte
-    (INVALID), nothing there (MISSING), a directory or special file (NOT_A_FILE).
-    """
-    if "\x00" in path:
-        raise ContentPathError(ContentPathError.INVALID, "a content path cannot contain a NUL byte")
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise ContentPathError(ContentPathError.OUTSIDE,
-                               f"{path!r} contains '..'; content paths stay inside the package")
-    root = os.path.realpath(pkg_dir)
-    target = os.path.realpath(os.path.join(root, *parts))
-    if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
-        raise ContentPathError(ContentPathError.OUTSIDE, f"{path!r} leads outside the package (through a symlink)")
+    root = open_dir(pkg_dir)
     try:
-        info = os.stat(target)
-    except FileNotFoundError:
-        raise ContentPathError(ContentPathError.MISSING, f"the package has no {_shown(parts)}") from None
-    except NotADirectoryError:
-        raise ContentPathError(ContentPathError.MISSING, f"the package has no {_shown(parts)}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ContentPathError(ContentPathError.NOT_A_FILE,
-                               f"{_shown(parts)} is a directory; list the package's contents instead")
-    if not stat.S_ISREG(info.st_mode):
-        raise ContentPathError(ContentPathError.NOT_A_FILE, f"{_shown(parts)} is not a regular file")
-    return Path(target)
+        entries = walk_tree(root)
+    finally:
+        os.close(root)
+    return [{"path": entry.path, "size": entry.info.st_size, "mode": go_file_mode(entry.info.st_mode)}
+            for entry in entries]
 
 
-def _shown(parts: list[str]) -> str:
-    return "/" + "/".join(parts)
+def open_content(pkg_dir: str | Path, path: str) -> int:
+    """A read-only descriptor of the regular file at package-absolute ``path`` (``/sub/a.txt``; the
+    leading slash is optional), opened without leaving the package (see beneath.py).
+
+    Raises BeneathError: ``..`` or a symlink leading outside the package (OUTSIDE), a NUL byte
+    (INVALID), an overlong path (TOO_LONG), nothing there (MISSING), a directory or special file
+    (NOT_A_FILE).
+    """
+    root = open_dir(pkg_dir)
+    try:
+        fd, _ = open_file_beneath(root, path, os.fspath(pkg_dir))
+    finally:
+        os.close(root)
+    return fd

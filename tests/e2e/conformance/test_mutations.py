@@ -26,7 +26,7 @@ from pytest_opspec.events.store import Record
 from pytest_opspec.node import events_stream, liveness, ops_kills, ops_starts, pkgs_contents
 from pytest_opspec.node.errors import ApiError, Code
 from pytest_opspec.node.routing import Route
-from pytest_opspec.pkgs.contents import ContentPathError
+from pytest_opspec.pkgs.beneath import BeneathError
 from pytest_opspec.runtime.docker import DockerRuntime
 
 from .conftest import NodeStarter, describe, outcomes, run_suite
@@ -138,15 +138,15 @@ def range_ignored(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 def traversal_allowed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """No traversal guard: content paths are joined onto the package dir as they come."""
-    def joined(pkg_dir: str | Path, path: str) -> Path:
+    def joined(pkg_dir: str | Path, path: str) -> int:
         target = Path(os.path.join(pkg_dir, path.lstrip("/")))
         if not target.exists():
-            raise ContentPathError(ContentPathError.MISSING, f"the package has no {path}")
+            raise BeneathError(BeneathError.MISSING, f"the package has no {path}")
         if not target.is_file():
-            raise ContentPathError(ContentPathError.NOT_A_FILE, f"{path} is not a file")
-        return target
+            raise BeneathError(BeneathError.NOT_A_FILE, f"{path} is not a file")
+        return os.open(target, os.O_RDONLY)
 
-    monkeypatch.setattr(pkgs_contents, "content_file", joined)
+    monkeypatch.setattr(pkgs_contents, "open_content", joined)
     return {}
 
 

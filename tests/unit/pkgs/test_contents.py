@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_opspec.pkgs.contents import ContentPathError, content_file, go_file_mode, list_contents
+from pytest_opspec.pkgs.beneath import BeneathError
+from pytest_opspec.pkgs.contents import go_file_mode, list_contents, open_content
 
 
 @pytest.mark.parametrize(("st_mode", "go_mode"), [
@@ -60,25 +61,26 @@ def pkg(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("path", ["/dir/f.txt", "dir/f.txt", "//dir//./f.txt", "/ok-link"])
 def test_content_files_inside_the_package(pkg: Path, path: str) -> None:
-    assert content_file(pkg, path).read_text() == "f"
+    with open(open_content(pkg, path), "rb") as handle:
+        assert handle.read() == b"f"
 
 
 @pytest.mark.parametrize(("path", "kind"), [
-    ("../pkg-sibling/s.txt", ContentPathError.OUTSIDE),
-    ("/dir/../../pkg-sibling/s.txt", ContentPathError.OUTSIDE),
-    ("/dir/..", ContentPathError.OUTSIDE),
-    ("/sibling-link", ContentPathError.OUTSIDE),
-    ("/etc-link/passwd", ContentPathError.OUTSIDE),
-    ("/etc/passwd", ContentPathError.MISSING),
-    ("/nope", ContentPathError.MISSING),
-    ("/dir/f.txt/x", ContentPathError.MISSING),
-    ("/dir", ContentPathError.NOT_A_FILE),
-    ("/", ContentPathError.NOT_A_FILE),
-    ("", ContentPathError.NOT_A_FILE),
-    ("/fifo", ContentPathError.NOT_A_FILE),
-    ("/a\x00b", ContentPathError.INVALID),
+    ("../pkg-sibling/s.txt", BeneathError.OUTSIDE),
+    ("/dir/../../pkg-sibling/s.txt", BeneathError.OUTSIDE),
+    ("/dir/..", BeneathError.OUTSIDE),
+    ("/sibling-link", BeneathError.OUTSIDE),
+    ("/etc-link/passwd", BeneathError.OUTSIDE),
+    ("/etc/passwd", BeneathError.MISSING),
+    ("/nope", BeneathError.MISSING),
+    ("/dir/f.txt/x", BeneathError.MISSING),
+    ("/dir", BeneathError.NOT_A_FILE),
+    ("/", BeneathError.NOT_A_FILE),
+    ("", BeneathError.NOT_A_FILE),
+    ("/fifo", BeneathError.NOT_A_FILE),
+    ("/a\x00b", BeneathError.INVALID),
 ])
 def test_content_paths_that_cannot_be_served(pkg: Path, path: str, kind: str) -> None:
-    with pytest.raises(ContentPathError) as raised:
-        content_file(pkg, path)
+    with pytest.raises(BeneathError) as raised:
+        open_content(pkg, path)
     assert raised.value.kind == kind
