@@ -14,7 +14,8 @@ from ..errors import OpspecError
 from ..executor import Executor, OpRunner, RunResult, resolve_root
 from ..model import Param, load_op
 from ..model.args import document_arg, parse_text_arg
-from ..model.yaml12 import parse_yaml
+from ..model.problems import InvalidOpError
+from ..model.yaml12 import load_yaml_file
 from ..options import add_command_options, read_command_options
 from ..pkgs import PackageResolver
 from ..reporting.console import EventPrinter, format_value
@@ -46,11 +47,9 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
 
 def _read_args_file(path: str) -> dict[str, object]:
     try:
-        document = parse_yaml(Path(path).read_text(encoding="utf-8"), Path(path)).data
-    except OSError as error:
-        raise UsageError(f"--args-file {path}: {error.strerror}") from None
-    except OpspecError as error:
-        raise UsageError(f"--args-file {error}") from None
+        document = load_yaml_file(Path(path)).data  # bounded: 1 MB, text only
+    except InvalidOpError as error:
+        raise UsageError("--args-file " + "; ".join(problem.format() for problem in error.problems)) from None
     if document is None:
         return {}
     if not isinstance(document, dict):

@@ -23,7 +23,7 @@ from ..pkgs import Creds, Package, PackageResolver
 from ..pkgs.lockfile import LockFile
 from ..pkgs.provenance import Provenance
 from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerNotStarted,
-                            ContainerRuntime, ContainerSpec)
+                            ContainerRuntime, ContainerSpec, EngineLostError)
 from ..values import Value, ValueType
 from ..values.coerce import coerce
 from .binding import bind_inputs, default_value
@@ -222,7 +222,7 @@ class RootRun:
             labels={**self.labels, LABEL_CONTAINER: container_id}, tty=self.tty, auth=prepared.auth,
         )
         exit_code: int | None = 0
-        killed = False
+        killed = engine_lost = False
         error: str | None = None
         cancel.register(container_id, lambda: self.runtime.kill(container_id))
         try:
@@ -235,6 +235,7 @@ class RootRun:
             error, exit_code = str(not_started), None
         except ContainerError as container_error:
             error = str(container_error)
+            engine_lost = isinstance(container_error, EngineLostError)
         finally:
             cancel.unregister(container_id)
             for lines in streams.values():
@@ -242,8 +243,9 @@ class RootRun:
         outputs = dict(prepared.exit_outputs)
         outputs.update(streams["stderr"].bound)
         outputs.update(streams["stdout"].bound)  # stdOut wins over stdErr (SEMANTICS §5)
-        self.publish(EventType.CONTAINER_EXITED, path, container_id=container_id, image_ref=image_ref,
-                     pkg_ref=pkg_ref, exit_code=exit_code, outputs=outputs)
+        if not engine_lost:  # else nobody knows that it exited, nor how: the op errs with the engine's error
+            self.publish(EventType.CONTAINER_EXITED, path, container_id=container_id, image_ref=image_ref,
+                         pkg_ref=pkg_ref, exit_code=exit_code, outputs=outputs)
         if killed or (cancel.cancelled and exit_code != 0):
             raise Killed("container killed")
         if error is not None:

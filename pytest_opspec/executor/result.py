@@ -49,7 +49,8 @@ class ContainerRun:
         """A heading with its exit code, then the last ``lines`` lines of its output (unmasked)."""
         if not self.started:
             return [f"container {self.id} ({self.image_ref}) never started: {self.error or 'no reason given'}"]
-        heading = f"container {self.id} ({self.image_ref}) exit code {self.exit_code}:"
+        ended = f"exit code {self.exit_code}" if self.exit_code is not None else "no exit code"
+        heading = f"container {self.id} ({self.image_ref}) {ended}:"
         return [heading, *(f"  | {line}" for line in self.output.splitlines()[-lines:])]
 
 

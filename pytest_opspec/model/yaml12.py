@@ -67,7 +67,9 @@ class _Failed(Exception):
 
 
 def read_op_text(file: Path) -> str:
-    """The text of an op.yml, or InvalidOpError for a missing, huge, binary or non-UTF-8 file."""
+    """The text of an op.yml (or another YAML file we read: scenarios, args files), or InvalidOpError
+    for a missing, huge, binary or non-UTF-8 file. Reads at most MAX_BYTES + 1 bytes, so a device
+    such as /dev/zero is refused instead of read without end."""
     def fail(message: str) -> InvalidOpError:
         return InvalidOpError(file, [Problem(file, message, check="yaml")])
 
@@ -79,7 +81,7 @@ def read_op_text(file: Path) -> str:
     except OSError as error:
         raise fail(f"cannot read: {error.strerror or error}") from None
     if len(raw) > MAX_BYTES:
-        raise fail(f"file is larger than the {MAX_BYTES // 1_000_000} MB limit for op.yml")
+        raise fail(f"file is larger than the {MAX_BYTES // 1_000_000} MB limit for YAML files")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     elif raw.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):

@@ -18,8 +18,6 @@ from .routing import Route, Router
 
 log = logging.getLogger(__name__)
 
-# Request bodies (op args) up to this size; larger ones get 413.
-MAX_BODY_BYTES = 64 * 1024 * 1024
 CORS_METHODS = "GET, HEAD, POST"
 CORS_HEADERS = "Accept, Accept-Language, Content-Language, Content-Type, Origin, Range, Authorization"
 CORS_EXPOSE = "Accept-Ranges, Content-Length, Content-Range, Opspec-Pkg-Commit, Opspec-Pkg-Digest, Opspec-Pkg-Source"
@@ -36,7 +34,7 @@ ROUTER_KEY = web.AppKey("router", Router)
 
 
 def create_app(node: Node) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=node.settings.max_body_bytes)
     app[NODE_KEY] = node
     app[ROUTER_KEY] = Router(routes())
     app.router.add_route("*", "/{tail:.*}", dispatch)

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # Seconds the shutdown waits for sessions to send the events of the ops it killed.
 DRAIN_TIMEOUT = 3.0
+# Request bodies (op args) up to this size; larger ones get 400 BODY_TOO_LARGE.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class DataDirInUseError(OpspecError):
@@ -59,6 +61,7 @@ class NodeSettings:
     retain_ops: int = 200
     # the cache of remote packages (default: <data dir>/pkgs); it may be shared with test sessions
     pkg_cache: Path | None = None
+    max_body_bytes: int = MAX_BODY_BYTES
 
 
 class Node:

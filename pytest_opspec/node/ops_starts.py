@@ -25,7 +25,7 @@ _TYPE_KEYS = {t.value.lower(): t.value for t in ValueType}
 
 
 async def start_op(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
-    body = await read_json_object(request, EXAMPLE)
+    body = await read_json_object(request, EXAMPLE, node.settings.max_body_bytes)
     ref, creds = _pkg_ref(body)
     args = _args(body)
     check_ref(ref, not_found_status=400)

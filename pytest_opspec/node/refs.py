@@ -13,6 +13,7 @@ import binascii
 import os
 
 from ..pkgs import Creds, Package, PackageResolver, has_scheme, is_remote_ref
+from ..pkgs.beneath import MAX_PATH_BYTES
 from ..pkgs.errors import PkgAuthenticationError, PkgAuthorizationError, PkgError, PkgRefError
 from ..pkgs.refs import parse_remote_ref
 from .errors import ApiError, Code
@@ -44,6 +45,8 @@ def check_ref(ref: str, *, not_found_status: int) -> None:
                                                   "or a remote ref host/path#tag")
     if "\x00" in ref:
         raise ApiError(400, Code.INVALID_PKG_REF, "the package ref contains a NUL byte")
+    if len(os.fsencode(ref)) > MAX_PATH_BYTES:
+        raise ApiError(400, Code.INVALID_PKG_REF, f"the package ref is longer than {MAX_PATH_BYTES} bytes")
     if has_scheme(ref):
         raise ApiError(400, Code.INVALID_PKG_REF,
                        f"package ref {ref!r} has a URL scheme; send the package's absolute path or host/path#tag")

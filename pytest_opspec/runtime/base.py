@@ -42,6 +42,10 @@ class ImagePullError(ContainerNotStarted):
     pass
 
 
+class EngineLostError(ContainerError):
+    """The engine stopped answering while a container ran: whether it still runs is unknown."""
+
+
 class ContainerKilled(Exception):
     """The container was removed while it ran (a kill)."""
 

@@ -23,6 +23,7 @@ from .base import (
     ContainerKilled,
     ContainerNotStarted,
     ContainerSpec,
+    EngineLostError,
     ImagePullError,
     OutputCallback,
     PullPolicy,
@@ -87,6 +88,7 @@ class DockerRuntime:
         self.image_map = dict(image_map or {})
         self.keep_containers = keep_containers
         self._host_ip = "0.0.0.0" if publish_all_interfaces else "127.0.0.1"
+        self._address = _engine_address()
         try:
             self._api = docker.APIClient(
                 **kwargs_from_env(), version="auto", timeout=CONNECT_TIMEOUT, max_pool_size=256
@@ -109,7 +111,7 @@ class DockerRuntime:
             self._api.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
             raise EngineUnavailableError(
-                f"the Docker engine at {_engine_address()} does not answer ({_short_reason(error)})"
+                f"the Docker engine at {self._address} does not answer ({_short_reason(error)})"
             ) from None
 
     # -- images -------------------------------------------------------------------------------
@@ -199,6 +201,9 @@ class DockerRuntime:
                 container = self._create(spec, image)
         except docker.errors.APIError as error:
             raise ContainerNotStarted(f"creating the container failed: {error.explanation or error}") from None
+        except requests.exceptions.RequestException as error:
+            raise EngineLostError(f"the Docker engine at {self._address} stopped answering while creating the "
+                                  f"container ({_short_reason(error)})") from None
         try:
             if spec.name in self._killed:
                 raise ContainerKilled(spec.name)
@@ -224,7 +229,8 @@ class DockerRuntime:
         except requests.exceptions.RequestException as error:
             if spec.name in self._killed:
                 raise ContainerKilled(spec.name) from None
-            raise ContainerError(f"lost the connection to the engine: {error}") from None
+            raise EngineLostError(f"lost the connection to the Docker engine at {self._address} while the "
+                                  f"container ran ({_short_reason(error)}); it may still be running") from None
         finally:
             self._remove_later(container)
 
