@@ -129,6 +129,28 @@ def http_url(text: str) -> str:
     return text.rstrip("/")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def web_origin(text: str) -> str:
+    """A browser's Origin: ``scheme://host[:port]``, lower-cased, default port dropped (``null`` stays)."""
+    text = text.strip()
+    if text == "null":
+        return text
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (not parts.scheme or not parts.hostname or parts.username is not None or parts.path not in ("", "/")
+            or parts.query or parts.fragment or port == -1):
+        raise ValueError(f"{text!r} is not an origin (scheme://host[:port], e.g. http://localhost:3000)")
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else "")
+
+
 def image_map_entry(text: str) -> tuple[str, str]:
     """``REF=LOCAL``: run image REF as LOCAL."""
     source, sep, target = text.partition("=")
@@ -299,6 +321,41 @@ NODE_OPCTL_LOCK = Option(
 NODE_URL_FILE = Option(
     "url_file", "once serving, write the node's URL to FILE (one line), for programs that start the node",
     env="OPSPEC_NODE_URL_FILE", parse=Path, metavar="FILE", cli="--url-file", commands=("node",))
+# Who may use the node (node/access.py); the server side of TLS.
+NODE_TLS_CERT = Option(
+    "tls_cert", "serve HTTPS with this certificate (with --tls-key)", env="OPSPEC_NODE_TLS_CERT", parse=Path,
+    metavar="PEM", cli="--tls-cert", commands=("node",))
+NODE_TLS_KEY = Option(
+    "tls_key", "the private key of --tls-cert", env="OPSPEC_NODE_TLS_KEY", parse=Path, metavar="PEM",
+    cli="--tls-key", commands=("node",))
+NODE_TLS_CLIENT_CA = Option(
+    "tls_client_ca", "require clients to present a certificate signed by this CA (mutual TLS; needed to listen on "
+    "a non-loopback address)", env="OPSPEC_NODE_TLS_CLIENT_CA", parse=Path, metavar="PEM", cli="--tls-client-ca",
+    commands=("node",))
+NODE_ALLOW_ORIGIN = Option(
+    "allow_origin", "let web pages of this origin (scheme://host[:port]) call the API; requests from other origins "
+    "get 403 (repeatable)", env="OPSPEC_NODE_ALLOW_ORIGIN", parse=web_origin, default=(), kind=Kind.LIST,
+    metavar="ORIGIN", cli="--allow-origin", commands=("node",))
+NODE_ALLOW_HOST = Option(
+    "allow_host", "accept requests for this Host name besides loopback names and the listen address; others get "
+    "403, which stops DNS rebinding (repeatable)", env="OPSPEC_NODE_ALLOW_HOST", parse=non_empty, default=(),
+    kind=Kind.LIST, metavar="HOST", cli="--allow-host", commands=("node",))
+NODE_ALLOW_MOUNT = Option(
+    "allow_mount", "dir, file and socket args may only name paths inside DIR (repeatable; default: any path the "
+    "node's user can reach)", env="OPSPEC_NODE_ALLOW_MOUNT", parse=Path, default=(), kind=Kind.LIST,
+    metavar="DIR", cli="--allow-mount", commands=("node",))
+# The client side of TLS to a node (--opspec-node-url https://...).
+NODE_CA = Option(
+    "node_ca", "for an https:// --opspec-node-url: the CA that signed the node's certificate (default: the "
+    "system's CAs)", env="OPSPEC_NODE_CA", parse=Path, metavar="PEM", pytest_flag="--opspec-node-ca",
+    ini="opspec_node_ca")
+NODE_CLIENT_CERT = Option(
+    "node_client_cert", "for an https:// --opspec-node-url that requires client certificates (mutual TLS): the "
+    "certificate to present", env="OPSPEC_NODE_CLIENT_CERT", parse=Path, metavar="PEM",
+    pytest_flag="--opspec-node-client-cert", ini="opspec_node_client_cert")
+NODE_CLIENT_KEY = Option(
+    "node_client_key", "the private key of --opspec-node-client-cert", env="OPSPEC_NODE_CLIENT_KEY", parse=Path,
+    metavar="PEM", pytest_flag="--opspec-node-client-key", ini="opspec_node_client_key")
 
 PKG_CACHE = Option(
     "pkg_cache", "the cache of remote packages (host/path#tag), shared by sessions, xdist workers and nodes "
@@ -315,9 +372,10 @@ PKG_MAP = Option(
     default=(), kind=Kind.LIST, metavar="REF=DIR", pytest_flag="--opspec-pkg-map", ini="opspec_pkg_map",
     cli="--pkg-map", commands=("run", "validate"))
 
-OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, IMAGE_MAP, PULL, TIMEOUT, KEEP_CONTAINERS, TTY, NODE_LISTEN,
-                               NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE, PKG_CACHE, OFFLINE,
-                               PKG_MAP)
+OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY, IMAGE_MAP, PULL, TIMEOUT,
+                               KEEP_CONTAINERS, TTY, NODE_LISTEN, NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK,
+                               NODE_URL_FILE, NODE_TLS_CERT, NODE_TLS_KEY, NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN,
+                               NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP)
 
 
 def _conformance(name: str, flag: str, help: str, parse: Callable[[str], Any], metavar: str, *,
@@ -357,6 +415,11 @@ CONFORMANCE_OPTIONS: tuple[Option, ...] = (
     _conformance("node_volume", "--node-volume", "a volume of the --node-image container as docker run -v takes it, "
                  "e.g. /var/run/docker.sock:/var/run/docker.sock (repeatable)", volume_bind, "SRC:DST[:ro]",
                  default=(), kind=Kind.LIST),
+    _conformance("node_ca", "--node-ca", "for an https:// node: the CA that signed its certificate (default: the "
+                 "system's CAs)", Path, "PEM"),
+    _conformance("client_cert", "--client-cert", "for an https:// node that requires client certificates (mutual "
+                 "TLS): the certificate to present", Path, "PEM"),
+    _conformance("client_key", "--client-key", "the private key of --client-cert", Path, "PEM"),
     _conformance("timeout", "--timeout", "seconds to wait for any one answer, event or op end (default 30)",
                  positive_seconds, "SECONDS", default=30.0),
     _conformance("select", "--select", "run only the checks whose id matches PATTERN (fnmatch, e.g. 'pkgs.*'; "

@@ -15,6 +15,7 @@ from ..events import Event, EventType
 from ..executor import RunResult
 from ..model import load_op
 from ..node.client import NodeClient, NodeError
+from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
 from ..values import Value
 from .base import StartedOp, interpret_here
@@ -102,8 +103,9 @@ class NodeBackend:
     has no dry run).
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0, packages: PackageResolver | None = None) -> None:
-        self.client = NodeClient(url, timeout=timeout)
+    def __init__(self, url: str, *, timeout: float = 30.0, packages: PackageResolver | None = None,
+                 tls: ClientTLS | None = None) -> None:
+        self.client = NodeClient(url, timeout=timeout, tls=tls)
         self.packages = packages or PackageResolver()
         self.description = f"node at {url}"
         self._lock = threading.Lock()

@@ -6,10 +6,16 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..backends.runtime import make_runtime
 from ..options import add_command_options, read_command_options
-from .common import EXIT_OK, Command
+from .common import EXIT_OK, Command, UsageError
+
+if TYPE_CHECKING:
+    from ..node.access import AccessPolicy
+    from ..node.tls import ServerTLS
+
 
 def _configure_node(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch-pid", type=int, default=None, metavar="PID",
@@ -27,9 +33,10 @@ def node(args: argparse.Namespace) -> int:
 
     options = read_command_options(args, "node")
     host, port = options["listen"]
+    access, tls = _node_access(options, host)
     data_dir = options["data_dir"] or default_data_dir()
     settings = NodeSettings(data_dir=data_dir, tty=options["tty"], keep_containers=options["keep_containers"],
-                            pkg_cache=options["pkg_cache"])
+                            pkg_cache=options["pkg_cache"], access=access, tls=tls)
     if options["max_lag"] is not None:
         settings = dataclasses.replace(settings, max_lag=options["max_lag"])
     opctl_lock = OpctlLock() if options["opctl_lock"] else None
@@ -40,7 +47,8 @@ def node(args: argparse.Namespace) -> int:
     server = NodeServer(Node(settings, runtime), host, port)
 
     def ready(server: NodeServer) -> None:
-        print(f"opspec node: serving the node API on {server.url} (data dir {data_dir}); "
+        guard = "mutual TLS" if tls is not None and tls.mutual else "loopback only"
+        print(f"opspec node: serving the node API on {server.url} ({guard}; data dir {data_dir}); "
               "SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
         if url_file is not None:  # the machine-readable channel: written whole, then renamed into place
             partial = url_file.with_name(url_file.name + ".partial")
@@ -56,6 +64,33 @@ def node(args: argparse.Namespace) -> int:
             opctl_lock.release()
     print("opspec node: stopped", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _node_access(options: dict[str, Any], host: str) -> tuple[AccessPolicy, ServerTLS | None]:
+    """The access policy and TLS of `opspec node`, checked before anything starts (usage errors)."""
+    from ..node.access import AccessPolicy, is_loopback, is_wildcard
+    from ..node.server import ExposedNodeError, check_exposure
+    from ..node.tls import ServerTLS, TLSConfigError
+
+    cert, key, client_ca = options["tls_cert"], options["tls_key"], options["tls_client_ca"]
+    tls = None
+    if cert or key or client_ca:
+        if not (cert and key):
+            raise UsageError("--tls-cert and --tls-key go together (and --tls-client-ca needs both)")
+        tls = ServerTLS(cert, key, client_ca)
+    try:
+        check_exposure(host, tls)
+        if tls is not None:
+            tls.context()  # the files are readable and match, before anything starts
+    except (ExposedNodeError, TLSConfigError) as error:
+        raise UsageError(str(error)) from None
+    for directory in options["allow_mount"]:
+        if not directory.is_dir():
+            raise UsageError(f"--allow-mount {directory}: not an existing directory")
+    hosts = list(options["allow_host"])
+    if not is_wildcard(host) and not is_loopback(host):
+        hosts.append(host)  # clients name the address they connect to
+    return AccessPolicy.build(origins=options["allow_origin"], hosts=hosts, mounts=options["allow_mount"]), tls
 
 
 COMMAND = Command(

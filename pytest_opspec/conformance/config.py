@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..node.tls import ClientTLS, TLSConfigError
 from ..options import CONFORMANCE_OPTIONS, OptionError
 from .node_container import NodeImage
 from .registry import Level
@@ -35,6 +36,9 @@ class Config:
     node_port: int = _DEFAULTS["node_port"]
     node_env: tuple[tuple[str, str], ...] = ()
     node_volume: tuple[str, ...] = ()  # SRC:DST:MODE
+    node_ca: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
     timeout: float = _DEFAULTS["timeout"]
     select: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
@@ -53,7 +57,21 @@ class Config:
         if values.get("url") and values.get("node_image"):
             raise OptionError("URL and --node-image: check either a running node (a URL) or one started from an "
                               "image, not both")
-        return cls(**values)
+        config = cls(**values)
+        try:
+            if config.client_tls is not None:
+                config.client_tls.context()  # the files are readable and match
+        except TLSConfigError as error:
+            raise OptionError(str(error)) from None
+        return config
+
+    @property
+    def client_tls(self) -> ClientTLS | None:
+        """TLS to an https:// node: its CA and the certificate to present."""
+        if self.node_ca is None and self.client_cert is None and self.client_key is None:
+            return None
+        return ClientTLS(self.node_ca, self.client_cert, self.client_key, ca_option="--node-ca",
+                         cert_option="--client-cert", key_option="--client-key")
 
     @property
     def node(self) -> NodeImage | None:

@@ -58,7 +58,7 @@ class Context:
         self.config = config
         self.url = url
         self.packages = packages
-        self.node = Node(url)
+        self.node = Node(url, config.client_tls)
         self.exchanges: list[Exchange] = []
         self.messages: list[Message] = []
         self.check_id = "setup"

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ..errors import OpspecError
+from ..node.tls import ClientTLS
 
 from .checks import profile_checks
 from .config import Config, redact_url
@@ -180,7 +181,7 @@ class Suite:
                 self.url = self._node.url
             elif self.config.node is not None:
                 self._start_container(self.config.node, packages.root)
-            _wait_until_answering(self.url, self.config.timeout)
+            _wait_until_answering(self.url, self.config.timeout, self.config.client_tls)
             try:
                 engine, reason = open_engine(self.config.engine, self.bundled or _is_local(self.url))
             except EngineUnavailable as error:
@@ -275,9 +276,9 @@ class SetupError(Exception):
     """The suite could not get ready (no node answers, packages cannot be written, ...)."""
 
 
-def _wait_until_answering(url: str, timeout: float) -> None:
+def _wait_until_answering(url: str, timeout: float, tls: ClientTLS | None) -> None:
     """Any HTTP answer to GET /liveness will do; a node that does not answer at all is a set-up error."""
-    node = Node(url)
+    node = Node(url, tls)
     deadline = time.monotonic() + min(timeout, 10.0)
     while True:
         connection = node.connection(5.0)

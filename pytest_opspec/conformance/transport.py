@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from ..node.tls import ClientTLS
 from .registry import CheckFailed
 
 # Largest event message accepted; far above anything the suite's ops produce.
@@ -132,12 +133,14 @@ class Message:
 
 
 class Node:
-    """The node's base URL, split for raw connections; credentials in it become Basic auth."""
+    """The node's base URL, split for raw connections; credentials in it become Basic auth; ``tls``
+    (CA and client certificate) is used for an https:// node."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, tls: ClientTLS | None = None) -> None:
         parts = urlsplit(url)
         self.url = url
         self.secure = parts.scheme == "https"
+        self.ssl_context = tls.context() if self.secure and tls is not None else None
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or (443 if self.secure else 80)
         self.prefix = parts.path.rstrip("/")
@@ -150,7 +153,7 @@ class Node:
 
     def connection(self, timeout: float) -> http.client.HTTPConnection:
         if self.secure:
-            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout)
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ssl_context)
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
 
@@ -220,7 +223,7 @@ class EventStream:
                 max_size=MAX_MESSAGE_BYTES, ping_interval=None, additional_headers=node.auth or None,
                 # Unbounded: a full queue stops reading, and a close frame behind unread events would
                 # then never arrive (streams here are short-lived).
-                max_queue=None))
+                max_queue=None, **({"ssl": node.ssl_context} if node.ssl_context is not None else {})))
         except InvalidStatus as refused:
             answer = refused.response
             exchange = Exchange(check_id, "GET", self.TEMPLATE, target, dict(node.auth), None, answer.status_code,

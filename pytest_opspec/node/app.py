@@ -18,10 +18,6 @@ from .routing import Route, Router
 
 log = logging.getLogger(__name__)
 
-CORS_METHODS = "GET, HEAD, POST"
-CORS_HEADERS = "Accept, Accept-Language, Content-Language, Content-Type, Origin, Range, Authorization"
-CORS_EXPOSE = "Accept-Ranges, Content-Length, Content-Range, Opspec-Pkg-Commit, Opspec-Pkg-Digest, Opspec-Pkg-Source"
-
 
 
 def routes() -> tuple[Route, ...]:
@@ -59,6 +55,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE_KEY]
     path = request.raw_path.partition("?")[0]
     try:
+        # Before routing: a foreign page learns nothing, not even which paths exist.
+        node.settings.access.check_request(request.headers)
         route, params = request.app[ROUTER_KEY].match(path)
         if request.method == "OPTIONS":
             return web.Response(status=204, headers={"Allow": route.allow})
@@ -79,11 +77,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 
 
 async def _cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Any origin may call the API, as with the reference (gorilla's CORS defaults)."""
-    if "Origin" not in request.headers:
-        return
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+    """CORS headers for an origin named by --allow-origin; none for others (unlike the reference's
+    gorilla defaults, which let any web page drive the node)."""
+    response.headers.update(request.app[NODE_KEY].settings.access.cors_headers(request.headers, request.method))

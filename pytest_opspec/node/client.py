@@ -22,6 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 from ..errors import BackendError, OpspecError
 from ..events import Event, EventType, format_timestamp
 from ..values import Value
+from .tls import ClientTLS
 
 DEFAULT_URL = "http://127.0.0.1:42224"
 # Seconds a stream's close handshake may take.
@@ -67,6 +68,16 @@ def _error_from(status: int, body: bytes | bytearray) -> NodeError:
     except ValueError:
         pass
     return NodeError(status, None, body.decode("utf-8", errors="replace").strip() or "(no body)")
+
+
+def _ssl_reason(error: BaseException) -> str:
+    """The innermost SSL reason of a requests/urllib3 error chain, e.g. CERTIFICATE_VERIFY_FAILED."""
+    text = str(error)
+    for marker in ("CERTIFICATE_VERIFY_FAILED", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_BAD_CERTIFICATE",
+                   "TLSV1_ALERT_UNKNOWN_CA", "WRONG_VERSION_NUMBER"):
+        if marker in text:
+            return marker
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def _format_since(since: Since) -> str:
@@ -131,10 +142,21 @@ class EventStream:
 
 
 class NodeClient:
-    def __init__(self, base_url: str = DEFAULT_URL, timeout: float = 30.0) -> None:
+    """``tls``: for an https:// node, the CA to trust (default: the system's) and the client certificate
+    to present (a node serving mutual TLS requires one)."""
+
+    def __init__(self, base_url: str = DEFAULT_URL, timeout: float = 30.0, tls: ClientTLS | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.tls = tls
+        self._ssl_context = tls.context() if tls is not None else None
         self._session = requests.Session()
+        # Per request: requests lets REQUESTS_CA_BUNDLE override a session's own verify setting.
+        self._tls_kwargs: dict[str, Any] = {}
+        if tls is not None and tls.ca is not None:
+            self._tls_kwargs["verify"] = str(tls.ca)
+        if tls is not None and tls.cert is not None:
+            self._tls_kwargs["cert"] = (str(tls.cert), str(tls.key)) if tls.key is not None else str(tls.cert)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -142,7 +164,10 @@ class NodeClient:
         """One HTTP request to the node, returned whatever its status (raises NodeUnavailableError)."""
         kwargs.setdefault("timeout", self.timeout)
         try:
-            return self._session.request(method, self.base_url + path, **kwargs)
+            return self._session.request(method, self.base_url + path, **self._tls_kwargs, **kwargs)
+        except requests.exceptions.SSLError as error:
+            raise NodeUnavailableError(f"the TLS handshake with the node at {self.base_url} failed "
+                                       f"({_ssl_reason(error)})") from None
         except requests.ConnectionError as error:
             raise NodeUnavailableError(f"no node answers at {self.base_url} ({error.__class__.__name__})") from None
         except requests.Timeout:
@@ -206,7 +231,8 @@ class NodeClient:
             # Entered as a context manager: the one form every websockets version supports without warning.
             connection = ExitStack().enter_context(connect(
                 url, open_timeout=self.timeout, compression=None, max_size=MAX_MESSAGE_BYTES,
-                close_timeout=CLOSE_TIMEOUT))
+                close_timeout=CLOSE_TIMEOUT, **({"ssl": self._ssl_context} if scheme == "wss" and self._ssl_context
+                                                else {})))
         except InvalidStatus as error:
             raise _error_from(error.response.status_code, error.response.body or b"") from None
         except (OSError, InvalidHandshake, TimeoutError) as error:

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -24,8 +24,10 @@ from ..events.store import EventStore
 from ..executor import Executor
 from ..pkgs import PackageResolver, PkgOptions
 from ..runtime.base import ContainerRuntime
+from .access import AccessPolicy
 from .events_stream import CLOSE_GOING_AWAY, EventSession
 from .liveness import LivenessProbe
+from .tls import ServerTLS
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class NodeSettings:
     retain_ops: int = 200
     # the cache of remote packages (default: <data dir>/pkgs); it may be shared with test sessions
     pkg_cache: Path | None = None
+    # who may call the API and which host paths args may name (access.py)
+    access: AccessPolicy = field(default_factory=AccessPolicy)
+    # serve HTTPS; with a client CA, only to clients presenting a certificate it signed
+    tls: ServerTLS | None = None
     max_body_bytes: int = MAX_BODY_BYTES
 
 

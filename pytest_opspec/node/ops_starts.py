@@ -27,7 +27,7 @@ _TYPE_KEYS = {t.value.lower(): t.value for t in ValueType}
 async def start_op(request: web.Request, node: Node, params: Mapping[str, str]) -> web.StreamResponse:
     body = await read_json_object(request, EXAMPLE, node.settings.max_body_bytes)
     ref, creds = _pkg_ref(body)
-    args = _args(body)
+    args = node.settings.access.check_mounts(_args(body))
     check_ref(ref, not_found_status=400)
     if node.stopping:
         raise ApiError(500, Code.NODE_STOPPING, "the node is shutting down and starts no more ops")

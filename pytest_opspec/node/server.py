@@ -15,14 +15,32 @@ from aiohttp import web
 
 from ..errors import OpspecError
 from ..options import DEFAULT_NODE_HOST, DEFAULT_NODE_PORT
+from .access import is_loopback
 from .app import create_app
 from .core import Node
+from .tls import ServerTLS
 
 log = logging.getLogger(__name__)
 
 
 class ListenError(OpspecError):
     pass
+
+
+class ExposedNodeError(ListenError):
+    """A non-loopback address without mutual TLS: anyone who reaches it could run containers."""
+
+
+def check_exposure(host: str, tls: ServerTLS | None) -> None:
+    """Refuse to serve beyond loopback unless clients must present a certificate (as dockerd's
+    --tlsverify): the API runs containers with host mounts, i.e. it hands out the node user's access."""
+    if is_loopback(host) or (tls is not None and tls.mutual):
+        return
+    shown = f"[{host}]" if ":" in host else host or "every interface"
+    raise ExposedNodeError(
+        f"refusing to listen on {shown}: a node reachable from other machines lets anyone who reaches it run "
+        "containers with host mounts; give --tls-cert, --tls-key and --tls-client-ca (mutual TLS: clients must "
+        "present a certificate signed by that CA), or listen on a loopback address such as 127.0.0.1")
 
 
 class NodeServer:
@@ -35,12 +53,16 @@ class NodeServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.node.settings.tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:
+        tls = self.node.settings.tls
+        check_exposure(self.host, tls)
+        ssl_context = tls.context() if tls is not None else None
         runner = web.AppRunner(create_app(self.node), access_log=None, shutdown_timeout=5.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(runner, self.host, self.port, reuse_address=True, ssl_context=ssl_context)
         try:
             await site.start()
         except OSError as error:

@@ -168,7 +168,7 @@ def node_client(pytestconfig: pytest.Config) -> Iterator[NodeClient]:
         url = resources(pytestconfig).node_url()
     except OpspecError as error:
         pytest.fail(str(error), pytrace=False)
-    with NodeClient(url) as client:
+    with NodeClient(url, tls=resources(pytestconfig).node_tls()) as client:
         yield client
 
 

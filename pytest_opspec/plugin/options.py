@@ -10,8 +10,10 @@ from typing import Any, Literal
 
 import pytest
 
-from ..options import (CONFORMANCE_OPTIONS, IMAGE_MAP, KEEP_CONTAINERS, NODE_URL, OFFLINE, OPTIONS, PATHS,
-                       PKG_CACHE, PKG_MAP, PULL, TIMEOUT, Kind, Option, OptionError, Source, resolve)
+from ..node.tls import ClientTLS, TLSConfigError
+from ..options import (CONFORMANCE_OPTIONS, IMAGE_MAP, KEEP_CONTAINERS, NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY,
+                       NODE_URL, OFFLINE, OPTIONS, PATHS, PKG_CACHE, PKG_MAP, PULL, TIMEOUT, Kind, Option, OptionError,
+                       Source, resolve)
 from ..pkgs import PkgOptions
 from ..runtime.base import PullPolicy
 
@@ -63,6 +65,7 @@ class PluginSettings:
     paths: list[Path] = field(default_factory=list)
     paths_source: Source = Source.DEFAULT
     node_url: str | None = None
+    node_tls: ClientTLS | None = None
     image_map: dict[str, str] = field(default_factory=dict)
     pull: PullPolicy = PullPolicy.MISSING
     timeout: float = TIMEOUT.default
@@ -73,12 +76,27 @@ class PluginSettings:
 def load(config: pytest.Config) -> PluginSettings:
     paths, paths_source = read(config, PATHS)
     return PluginSettings(
-        paths=list(paths), paths_source=paths_source, node_url=read(config, NODE_URL)[0],
+        paths=list(paths), paths_source=paths_source, node_url=read(config, NODE_URL)[0], node_tls=_node_tls(config),
         image_map=dict(read(config, IMAGE_MAP)[0]), pull=PullPolicy(read(config, PULL)[0]),
         timeout=read(config, TIMEOUT)[0], keep_containers=read(config, KEEP_CONTAINERS)[0],
         packages=PkgOptions(cache_dir=read(config, PKG_CACHE)[0], offline=read(config, OFFLINE)[0],
                             pkg_map=dict(read(config, PKG_MAP)[0])),
     )
+
+
+def _node_tls(config: pytest.Config) -> ClientTLS | None:
+    """The client side of TLS to the node, checked now (a usage error names the option and file)."""
+    (ca, ca_from), (cert, cert_from), (key, key_from) = (read(config, option)
+                                                         for option in (NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY))
+    if ca is None and cert is None and key is None:
+        return None
+    try:
+        tls = ClientTLS(ca, cert, key, ca_option=NODE_CA.named(ca_from), cert_option=NODE_CLIENT_CERT.named(cert_from),
+                        key_option=NODE_CLIENT_KEY.named(key_from))
+        tls.context()
+    except TLSConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    return tls
 
 
 def conformance_requested(config: pytest.Config) -> bool:

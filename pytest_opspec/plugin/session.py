@@ -25,6 +25,7 @@ from ..backends.executor import ExecutorBackend
 from ..backends.node import NodeBackend
 from ..backends.runtime import sweep_session
 from ..errors import OpspecError
+from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
 from ..runtime.base import LABEL_OWNER
 from .options import PluginSettings
@@ -74,7 +75,8 @@ class OpspecResources:
                 raise OpspecError("the pytest session is over; ops can no longer be run")
             if self._backend is None:
                 if self.settings.node_url:
-                    self._backend = NodeBackend(self.settings.node_url, packages=self.packages)
+                    self._backend = NodeBackend(self.settings.node_url, packages=self.packages,
+                                                tls=self.settings.node_tls)
                 else:
                     self._backend = ExecutorBackend(
                         owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
@@ -88,6 +90,10 @@ class OpspecResources:
     def node_url(self) -> str:
         """The node under test: --opspec-node-url, or the session's bundled node (started on first use)."""
         return self.settings.node_url or self.session_node.url()
+
+    def node_tls(self) -> ClientTLS | None:
+        """TLS to the node under test (the bundled session node serves plain HTTP on loopback)."""
+        return self.settings.node_tls if self.settings.node_url else None
 
     @property
     def engine_used(self) -> bool:

@@ -60,7 +60,7 @@ def start_node(*args: str, env: dict[str, str] | None = None) -> NodeProcess:
         except queue.Empty:
             break
         seen += line
-        found = re.search(r"serving the node API on (http://\S+)", line)
+        found = re.search(r"serving the node API on (https?://\S+)", line)
         if found:
             return NodeProcess(process, found[1], lines)
         if not line:
