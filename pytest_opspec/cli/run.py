@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..backends.runtime import make_runtime
-from ..errors import OpspecError
 from ..executor import Executor, OpRunner, RunResult, resolve_root
 from ..model import Param, load_op
 from ..model.args import document_arg, parse_text_arg

@@ -223,7 +223,7 @@ class EventStream:
                 max_size=MAX_MESSAGE_BYTES, ping_interval=None, additional_headers=node.auth or None,
                 # Unbounded: a full queue stops reading, and a close frame behind unread events would
                 # then never arrive (streams here are short-lived).
-                max_queue=None, **({"ssl": node.ssl_context} if node.ssl_context is not None else {})))
+                max_queue=None, ssl=node.ssl_context))
         except InvalidStatus as refused:
             answer = refused.response
             exchange = Exchange(check_id, "GET", self.TEMPLATE, target, dict(node.auth), None, answer.status_code,

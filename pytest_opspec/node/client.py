@@ -70,14 +70,25 @@ def _error_from(status: int, body: bytes | bytearray) -> NodeError:
     return NodeError(status, None, body.decode("utf-8", errors="replace").strip() or "(no body)")
 
 
-def _ssl_reason(error: BaseException) -> str:
-    """The innermost SSL reason of a requests/urllib3 error chain, e.g. CERTIFICATE_VERIFY_FAILED."""
+_TLS_REASONS = ("CERTIFICATE_VERIFY_FAILED", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_BAD_CERTIFICATE",
+                "TLSV1_ALERT_UNKNOWN_CA", "WRONG_VERSION_NUMBER")
+
+
+def _unavailable_reason(base_url: str, error: requests.ConnectionError) -> str:
+    """Why a request to the node failed, in one sentence; TLS failures say which side refused."""
     text = str(error)
-    for marker in ("CERTIFICATE_VERIFY_FAILED", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_BAD_CERTIFICATE",
-                   "TLSV1_ALERT_UNKNOWN_CA", "WRONG_VERSION_NUMBER"):
-        if marker in text:
-            return marker
-    return text.splitlines()[0][:200] if text else type(error).__name__
+    if base_url.startswith("https://"):
+        reason = next((marker for marker in _TLS_REASONS if marker in text), None)
+        if reason == "CERTIFICATE_VERIFY_FAILED":
+            return (f"the node at {base_url} presents a certificate this client does not trust ({reason}); give "
+                    "the CA that signed it")
+        if reason is not None:
+            return f"the TLS handshake with the node at {base_url} failed ({reason})"
+        if "Connection aborted" in text or "EOF occurred" in text:
+            # TLS 1.3: a node refusing the client's certificate (or its absence) just closes the connection
+            return (f"the node at {base_url} closed the connection without answering; a node serving mutual "
+                    "TLS does so to clients that present no certificate it accepts")
+    return f"no node answers at {base_url} ({error.__class__.__name__})"
 
 
 def _format_since(since: Since) -> str:
@@ -165,11 +176,8 @@ class NodeClient:
         kwargs.setdefault("timeout", self.timeout)
         try:
             return self._session.request(method, self.base_url + path, **self._tls_kwargs, **kwargs)
-        except requests.exceptions.SSLError as error:
-            raise NodeUnavailableError(f"the TLS handshake with the node at {self.base_url} failed "
-                                       f"({_ssl_reason(error)})") from None
-        except requests.ConnectionError as error:
-            raise NodeUnavailableError(f"no node answers at {self.base_url} ({error.__class__.__name__})") from None
+        except requests.ConnectionError as error:  # SSLError included
+            raise NodeUnavailableError(_unavailable_reason(self.base_url, error)) from None
         except requests.Timeout:
             raise NodeTimeoutError(f"the node at {self.base_url} did not answer {method} {path} "
                                    f"within {kwargs['timeout']} s") from None
@@ -231,8 +239,7 @@ class NodeClient:
             # Entered as a context manager: the one form every websockets version supports without warning.
             connection = ExitStack().enter_context(connect(
                 url, open_timeout=self.timeout, compression=None, max_size=MAX_MESSAGE_BYTES,
-                close_timeout=CLOSE_TIMEOUT, **({"ssl": self._ssl_context} if scheme == "wss" and self._ssl_context
-                                                else {})))
+                close_timeout=CLOSE_TIMEOUT, ssl=self._ssl_context if scheme == "wss" else None))
         except InvalidStatus as error:
             raise _error_from(error.response.status_code, error.response.body or b"") from None
         except (OSError, InvalidHandshake, TimeoutError) as error:
