@@ -10,7 +10,10 @@ from typing import Sequence
 from ..model import OpCache, ValidationReport, validate_package
 from ..model.render import render_report, summary_line
 from ..pkgs.discover import find_packages
-from .common import EXIT_FAILED, EXIT_OK, Command, UsageError
+from ..options import add_command_options, read_command_options
+from ..pkgs import PackageResolver
+from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
+
 
 def _configure_validate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
@@ -19,6 +22,10 @@ def _configure_validate(parser: argparse.ArgumentParser) -> None:
                         help="output format (default: human)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only invalid packages and their errors, no warnings")
+    parser.add_argument("--fetch", action="store_true",
+                        help="fetch remote packages that calls name (into the cache) so that those calls are checked "
+                             "too; without it they are checked only when mapped, vendored or cached")
+    add_command_options(parser, "validate")
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -26,7 +33,10 @@ def validate(args: argparse.Namespace) -> int:
         packages = find_packages(args.paths)
     except OSError as error:
         raise UsageError(str(error)) from None
-    cache = OpCache()
+    options = package_options(read_command_options(args, "validate"))
+    if args.fetch and options.offline:
+        raise UsageError("--fetch and offline mode (--offline or env OPSPEC_OFFLINE) contradict each other")
+    cache = OpCache(PackageResolver(options), fetch=args.fetch)
     reports = [validate_package(package, cache) for package in packages]
     invalid = [report for report in reports if not report.ok]
     if args.format == "json":

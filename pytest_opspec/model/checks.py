@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..pkgs import candidates, find_local, has_scheme, is_remote_ref
+from ..pkgs import PackageResolver, PkgError, PkgOptions, candidates, find_local, has_scheme, is_remote_ref
+from ..pkgs.errors import PkgOfflineError
 from ..values import ValueType
 from .constraints import constraint_errors
 from .load import OP_FILE, load_op
@@ -28,10 +29,23 @@ _UNDER_DIR_REF = re.compile(r"\$\(([-_.a-zA-Z0-9]+)\)/")
 
 
 class OpCache:
-    """Loads each package once per validation run (callees are shared between callers)."""
+    """Loads each package once per validation run (callees are shared between callers), and finds callees:
+    local ones on disk, remote ones through ``packages`` (mapped, vendored or cached; fetched only with
+    ``fetch``: validation never touches the network unless asked)."""
 
-    def __init__(self) -> None:
+    def __init__(self, packages: PackageResolver | None = None, *, fetch: bool = False) -> None:
         self._ops: dict[Path, OpDefinition | InvalidOpError] = {}
+        self.packages = packages or PackageResolver(PkgOptions(offline=True))
+        self.fetch = fetch
+
+    def locate(self, ref: str, caller_dir: Path) -> Path | None:
+        """The directory an op ref of the package in ``caller_dir`` names, if there is one to look at.
+
+        Raises PkgError for a remote ref that is not available (PkgOfflineError: not without the network).
+        """
+        if not is_remote_ref(ref):
+            return find_local(ref, [caller_dir.parent])
+        return self.packages.resolve(ref, [caller_dir.parent], fetch=self.fetch).dir
 
     def get(self, pkg_dir: Path) -> OpDefinition | InvalidOpError:
         key = pkg_dir.resolve()
@@ -79,8 +93,11 @@ class CheckContext:
                 yield visit, visit.call
 
     def callee(self, call: OpCall) -> OpDefinition | InvalidOpError | None:
-        """The op a local ref names, if it resolves to a package here."""
-        target = find_local(call.pkg_ref, [self.op.pkg_dir.parent])
+        """The op a ref names, if it resolves to a package available here."""
+        try:
+            target = self.cache.locate(call.pkg_ref, self.op.pkg_dir)
+        except PkgError:
+            return None
         if target is None or not (target / OP_FILE).is_file():
             return None
         return self.cache.get(target)
@@ -235,7 +252,16 @@ def op_refs(context: CheckContext) -> Iterator[Problem]:
             yield context.warning("op-refs", f"op ref {ref!r} has a URL scheme; refs are written without one "
                                              "(host/path#tag), the reference cannot resolve this", location)
             continue
-        target = find_local(ref, [context.op.pkg_dir.parent])
+        try:
+            target = context.cache.locate(ref, context.op.pkg_dir)
+        except PkgOfflineError:
+            yield context.warning("op-refs", f"remote op {ref} not checked: it is not mapped, vendored or cached "
+                                             f"(`opspec validate --fetch` or `opspec pkg pull {ref}` makes it "
+                                             "checkable)", location)
+            continue
+        except PkgError as error:
+            yield context.warning("op-refs", f"{error}; the call fails when it is reached", location)
+            continue
         if target is None:
             if not is_remote_ref(ref):
                 tried = ", ".join(str(path) for path in candidates(ref, [context.op.pkg_dir.parent]))
@@ -291,7 +317,10 @@ def op_cycles(context: CheckContext) -> Iterator[Problem]:
 
 
 def _find_cycle(context: CheckContext, call: OpCall, caller_dir: Path, stack: list[Path]) -> list[Path] | None:
-    target = find_local(call.pkg_ref, [caller_dir.parent])
+    try:
+        target = context.cache.locate(call.pkg_ref, caller_dir)
+    except PkgError:
+        return None
     if target is None or not (target / OP_FILE).is_file():
         return None
     target = target.resolve()

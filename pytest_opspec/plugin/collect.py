@@ -18,6 +18,7 @@ import pytest
 
 from ..errors import OpspecError
 from ..model import OP_FILE, OpCache, ValidationReport, validate_package
+from ..pkgs import PackageResolver
 from ..model.render import render_report, summary_line
 from ..pkgs.discover import find_packages
 from ..model.scenarios import Kind, Scenario, ScenarioFileError, find_scenario_file, load_scenarios
@@ -38,7 +39,7 @@ class OpValidationFailed(OpspecError):
 class OpspecSession:
     """The op packages selected for one pytest session, and what their items share."""
 
-    def __init__(self, roots: list[Path]) -> None:
+    def __init__(self, roots: list[Path], packages: PackageResolver) -> None:
         self.packages = [package.resolve() for package in find_packages(roots)]
         self._packages = set(self.packages)
         # Directories pytest must enter to reach the packages, even when it would skip them
@@ -49,7 +50,7 @@ class OpspecSession:
                 if parent in self._ancestors:
                     break
                 self._ancestors.add(parent)
-        self.cache = OpCache()
+        self.cache = OpCache(packages)  # remote callees are checked when available without the network
 
     def is_package(self, path: Path) -> bool:
         return path in self._packages

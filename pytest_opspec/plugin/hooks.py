@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not roots:
         return
     try:
-        session = OpspecSession(roots)
+        session = OpspecSession(roots, config.stash[RESOURCES].packages)
     except OSError as error:
         raise pytest.UsageError(f"{PATHS.pytest_flag}: {error}") from None
     config.stash[_SESSION] = session

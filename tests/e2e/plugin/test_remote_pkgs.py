@@ -70,3 +70,24 @@ def test_a_scenario_op_ref_may_be_remote(git_env: GitServer, pytester: pytest.Py
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--opspec", "pkgs", *IMAGE_MAP_ARGS,
                                            "--opspec-pkg-cache", str(pytester.path / "cache"))
     result.assert_outcomes(passed=2)
+
+
+def test_validation_items_check_a_remote_call_only_when_it_is_available_offline(git_env: GitServer,
+                                                                              pytester: pytest.Pytester) -> None:
+    from pytest_opspec.pkgs import PackageResolver, PkgOptions
+
+    pkg = pytester.path / "pkgs" / "caller"
+    pkg.mkdir(parents=True)
+    (pkg / "op.yml").write_text("name: caller\nrun:\n  op:\n    pkg: { ref: 'github.com/pytest-opspec/echo#1.0.0' }\n"
+                                "    inputs: { bogus: x }\n")
+    cache = pytester.path / "cache"
+    before = sum(git_env.requests.values())
+    unchecked = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--opspec", "pkgs", "--opspec-pkg-cache",
+                                              str(cache))
+    unchecked.assert_outcomes(passed=1)
+    assert sum(git_env.requests.values()) == before  # validation never fetches
+    PackageResolver(PkgOptions(cache_dir=cache)).resolve("github.com/pytest-opspec/echo#1.0.0")
+    checked = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--opspec", "pkgs", "--opspec-pkg-cache",
+                                            str(cache))
+    checked.assert_outcomes(failed=1)
+    checked.stdout.fnmatch_lines(["*declares no input 'bogus'*"])

@@ -180,6 +180,7 @@ def test_local_op_refs(make_pkg) -> None:
         ("warning", "run.serial[0].op.outputs.other"),
         ("warning", "run.serial[1].op.pkg.ref"),
         ("warning", "run.serial[2].op.pkg.ref"),
+        ("warning", "run.serial[3].op.pkg.ref"),
         ("warning", "run.serial[4].op.pkg.ref"),
     ]
     messages = [message for _, _, message in problems]
@@ -187,6 +188,8 @@ def test_local_op_refs(make_pkg) -> None:
     assert messages[1] == "bare scope name 'd' for dir input 'opt' is deprecated; write $(d)"
     assert messages[2] == "op 'callee' declares no input 'extra' (its inputs: must, opt)"
     assert messages[4].startswith("local op 'missing' not found (looked in ")
+    assert messages[6].startswith("remote op github.com/opspec-pkgs/x#1.0.0 not checked: it is not mapped, vendored "
+                                  "or cached")
 
 
 def test_invalid_callee_fails_the_caller(make_pkg) -> None:
