@@ -75,11 +75,12 @@ class AccessPolicy:
     def check_request(self, headers: Mapping[str, str]) -> None:
         """Refuse (403) a foreign Host or Origin before anything else happens."""
         host = headers.get("Host")
-        if host is not None and not is_loopback(normalize_host(host)) and normalize_host(host) not in self.allow_hosts:
+        name = normalize_host(host) if host is not None else None
+        if name is not None and not is_loopback(name) and name not in self.allow_hosts:
             raise ApiError(403, Code.HOST_NOT_ALLOWED,
                            f"requests for Host {host!r} are refused: it is not a loopback name or an allowed host "
                            "(a web page rebinding its DNS name sends its own name); start the node with "
-                           f"--allow-host {normalize_host(host)} to serve it")
+                           f"--allow-host {name} to serve it")
         origin = headers.get("Origin")
         if origin is not None and not self.origin_allowed(origin):
             raise ApiError(403, Code.ORIGIN_NOT_ALLOWED,
