@@ -259,6 +259,9 @@ class DockerRuntime:
             if error.status_code == 409:  # removal already in progress
                 return
             log.warning("could not remove container %s: %s", container, error.explanation or error)
+        except requests.exceptions.RequestException as error:  # the engine went away; nothing to do from here
+            log.warning("could not remove container %s: the engine at %s does not answer (%s)", container,
+                        self._address, _short_reason(error))
 
     def kill(self, name: str) -> None:
         self._killed.add(name)
