@@ -15,7 +15,7 @@ from ..pkgs import PackageResolver
 from ..runtime.base import ContainerRuntime, PullPolicy
 from ..values import Value
 from .base import StartedOp, interpret_here
-from .runtime import make_runtime
+from .runtime import RuntimeFactory, make_runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,11 @@ class ExecutorBackend:
         self, *, owner: str, image_map: Mapping[str, str] | None = None,
         pull_policy: PullPolicy = PullPolicy.MISSING, keep_containers: bool = False,
         packages: PackageResolver | None = None,
+        runtime_factory: RuntimeFactory = make_runtime,
     ) -> None:
         self.owner = owner
         self.packages = packages or PackageResolver()
+        self._runtime_factory = runtime_factory
         self._image_map = dict(image_map or {})
         self._pull_policy = pull_policy
         self._keep_containers = keep_containers
@@ -66,8 +68,8 @@ class ExecutorBackend:
                 raise self._unavailable
             if self._executor is None:
                 try:
-                    runtime = make_runtime(pull_policy=self._pull_policy, image_map=self._image_map,
-                                           keep_containers=self._keep_containers)
+                    runtime = self._runtime_factory(pull_policy=self._pull_policy, image_map=self._image_map,
+                                                    keep_containers=self._keep_containers)
                     runtime.ping()
                 except EngineUnavailableError as error:
                     self._unavailable = error

@@ -7,9 +7,16 @@ importing this module stays cheap.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from ..runtime.base import LABEL_OWNER, ContainerRuntime, PullPolicy
+
+
+class RuntimeFactory(Protocol):
+    """What makes a runtime: ``make_runtime``, or the plugin's ``pytest_opspec_make_runtime`` hook."""
+
+    def __call__(self, *, image_map: Mapping[str, str], pull_policy: PullPolicy,
+                 keep_containers: bool) -> ContainerRuntime: ...
 
 
 def make_runtime(

@@ -13,11 +13,13 @@ from typing import Sequence
 from .. import OPSPEC_VERSION, __version__
 from ..errors import OpspecError
 from ..options import OptionError
+from ..registry import Registry
 from . import conformance, node, pkg, run, validate
 from .common import EXIT_FAILED, Command, UsageError
 
-COMMANDS: dict[str, Command] = {command.name: command for command in
-                                (validate.COMMAND, run.COMMAND, pkg.COMMAND, node.COMMAND, conformance.COMMAND)}
+COMMANDS: Registry[Command] = Registry("command")
+for _command in (validate.COMMAND, run.COMMAND, pkg.COMMAND, node.COMMAND, conformance.COMMAND):
+    COMMANDS.add(_command.name, _command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,15 +2,17 @@
 (``conformance::events.stream.since-filter[MUST]``), run in the suite's order against one shared
 context. Skip and Disabled are pytest skips; a failure below ``--opspec-conformance-fail-on`` is an
 xfail; the summary matrix is printed at the end and the report files are written as configured.
-pytest_opspec/plugin.py registers this plugin; the options come from pytest_opspec/settings.py.
+plugin/hooks.py registers this plugin (``make_plugin``); the options come from pytest_opspec/options.py.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import pytest
 
+from ..registry import DuplicateNameError
+from .checks import all_checks
 from .config import Config
 from .registry import Check
 from .runner import EXIT_SETUP_ERROR, CheckResult, Outcome, SetupError, Suite, SuiteRun, selected_checks
@@ -47,15 +49,16 @@ class ConformanceCollector(pytest.Collector):
     plugin: ConformancePlugin
 
     def collect(self) -> Iterator[pytest.Item]:
-        for check, disabled in selected_checks(self.plugin.config):
+        for check, disabled in selected_checks(self.plugin.config, self.plugin.extra_checks):
             item = ConformanceItem.from_parent(self, name=check.label, callobj=self.plugin.runner(check, disabled))
             item.check = check
             yield item
 
 
 class ConformancePlugin:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, extra_checks: Sequence[Check] = ()) -> None:
         self.config = config
+        self.extra_checks = tuple(extra_checks)  # from pytest_opspec_conformance_checks
         self.suite = Suite(config)
         self.run = SuiteRun(config, config.url or "", self.suite.bundled, self.suite.profile)
         self._written: list[str] = []
@@ -118,6 +121,10 @@ class ConformancePlugin:
             terminalreporter.write_line(f"wrote {path}")
 
 
-def build_config(values: dict[str, Any]) -> Config:
-    """The Config from the plugin's parsed conformance options."""
-    return Config.from_values(values)
+def make_plugin(values: dict[str, Any], extra_checks: Sequence[Check]) -> ConformancePlugin:
+    """The plugin for the parsed conformance options and the checks of ``pytest_opspec_conformance_checks``."""
+    try:
+        all_checks(extra_checks)
+    except DuplicateNameError as error:
+        raise pytest.UsageError(f"pytest_opspec_conformance_checks: {error}") from None
+    return ConformancePlugin(Config.from_values(values), extra_checks)

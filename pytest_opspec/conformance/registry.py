@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..registry import Registry
 
 if TYPE_CHECKING:
     from .context import Context
@@ -99,11 +101,12 @@ class Check:
         return f"{self.id}[{self.level.value}]"
 
 
-REGISTRY: dict[str, Check] = {}
+REGISTRY: Registry[Check] = Registry("conformance check")
 
 
-def check(
+def make_check(
     id: str,
+    function: CheckFunction,
     *,
     endpoint: Endpoint,
     level: Level,
@@ -111,17 +114,19 @@ def check(
     title: str,
     profiles: tuple[str, ...] = ("0.1.5",),
     phase: Phase = Phase.NORMAL,
-) -> Callable[[CheckFunction], CheckFunction]:
-    """Register the decorated function as check ``id``."""
-
+) -> Check:
+    """A check, not registered: what ``pytest_opspec_conformance_checks`` implementations return."""
     tested = clause if isinstance(clause, Clause) else Clause(clause)
     if tested.reference_only and level is Level.MUST:
         raise ValueError(f"check {id} is MUST, but only the reference's behaviour speaks for it")
+    return Check(id, endpoint, title, tested, level, function, profiles, phase)
+
+
+def check(id: str, **fields: Any) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as check ``id``; ``fields`` are those of ``make_check``."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        if id in REGISTRY:
-            raise ValueError(f"check {id} is registered twice")
-        REGISTRY[id] = Check(id, endpoint, title, tested, level, function, profiles, phase)
+        REGISTRY.add(id, make_check(id, function, **fields))
         return function
 
     return register

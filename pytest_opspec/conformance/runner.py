@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from ..errors import OpspecError
@@ -104,10 +104,11 @@ class SuiteRun:
         return sum(1 for result in self.results if result.outcome is outcome)
 
 
-def selected_checks(config: Config) -> list[tuple[Check, str | None]]:
-    """The profile's checks that ``--select`` keeps, each with why it is disabled (or None)."""
+def selected_checks(config: Config, extra: Iterable[Check] = ()) -> list[tuple[Check, str | None]]:
+    """The profile's checks (with ``extra`` ones) that ``--select`` keeps, each with why it is disabled
+    (or None)."""
     chosen = []
-    for check in profile_checks(config.profile):
+    for check in profile_checks(config.profile, extra):
         if config.select and not any(fnmatch.fnmatchcase(check.id, pattern) for pattern in config.select):
             continue
         disabled = next((pattern for pattern in config.disable if fnmatch.fnmatchcase(check.id, pattern)), None)

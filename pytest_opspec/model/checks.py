@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..pkgs import PackageResolver, PkgError, PkgOptions, candidates, find_local, has_scheme, is_remote_ref
 from ..pkgs.errors import PkgOfflineError
+from ..registry import Registry
 from ..values import ValueType
 from .constraints import constraint_errors
 from .load import OP_FILE, load_op
@@ -104,14 +105,8 @@ class CheckContext:
 
 
 Check = Callable[[CheckContext], Iterable[Problem]]
-CHECKS: dict[str, Check] = {}
-
-
-def check(name: str) -> Callable[[Check], Check]:
-    def register(function: Check) -> Check:
-        CHECKS[name] = function
-        return function
-    return register
+CHECKS: Registry[Check] = Registry("static check")
+check = CHECKS.register
 
 
 def run_checks(op: OpDefinition, cache: OpCache | None = None) -> list[Problem]:

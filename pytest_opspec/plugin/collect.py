@@ -1,9 +1,10 @@
 """Collection of op packages as pytest items (the plugin's hooks in plugin.py call into this).
 
 Each op package directory becomes a collector node whose id is the package path (e.g.
-``examples/hello``). It yields the package's opspec items first, made by the factories in
-ITEM_FACTORIES (the ``validate`` item here; scenario_items.py adds one item per scenario), then
-whatever pytest normally collects in that directory (ordinary test files, sub-directories).
+``examples/hello``). It yields the package's opspec items first, made by the
+``pytest_opspec_collect_package_items`` hook (the plugin's own implementation in hooks.py makes the
+``validate`` item here and one item per scenario, items.py), then whatever pytest normally collects in
+that directory (ordinary test files, sub-directories).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -59,11 +60,6 @@ class OpspecSession:
         return path in self._packages or path in self._ancestors
 
 
-ItemFactory = Callable[["OpPackageDir"], Iterable[pytest.Item]]
-# Functions that make a package's opspec items, in order. Extend this to add item kinds.
-ITEM_FACTORIES: list[ItemFactory] = []
-
-
 class OpPackageDir(pytest.Directory):
     """An op package directory: its opspec items first, then what pytest collects there as usual."""
 
@@ -79,8 +75,8 @@ class OpPackageDir(pytest.Directory):
             raise self.CollectError(str(error.relative_to(self.config.invocation_params.dir))) from None
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
-        for factory in ITEM_FACTORIES:
-            yield from factory(self)
+        for items in self.ihook.pytest_opspec_collect_package_items(package=self):
+            yield from items or ()
         yield from self._collect_entries()
 
     def _collect_entries(self) -> Iterator[pytest.Item | pytest.Collector]:
@@ -143,6 +139,3 @@ def validation_items(package: OpPackageDir) -> list[pytest.Item]:
 
     validate.__doc__ = f"Validate {package.path / OP_FILE}."
     return [OpValidationItem.from_parent(package, name="validate", callobj=validate)]
-
-
-ITEM_FACTORIES.append(validation_items)

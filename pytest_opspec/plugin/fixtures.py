@@ -173,6 +173,6 @@ def node_client(pytestconfig: pytest.Config) -> Iterator[NodeClient]:
 
 
 @pytest.fixture
-def op_snapshot(snapshot: Any) -> Any:
+def op_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with stable op runs: ``assert op_runner.run(pkg) == op_snapshot``."""
-    return snapshot.use_extension(OpSnapshotExtension)
+    return snapshot.use_extension(OpSnapshotExtension.for_config(request.config))

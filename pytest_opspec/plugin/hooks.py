@@ -3,16 +3,19 @@ plugin/ (options, collect, items, session, fixtures) and in conformance/pytest_p
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pytest
 
+from ..backends.runtime import make_runtime
 from ..options import PATHS, Source
-from . import items  # noqa: F401  (registers the scenario item factory)
+from ..runtime.base import ContainerRuntime, PullPolicy
 from . import options as settings
 from . import termination
-from .collect import OpspecSession, package_collector
+from .collect import OpPackageDir, OpspecSession, package_collector, validation_items
+from .items import scenario_items
 from .session import (RESOURCES, WORKER_DIR_KEY, WORKER_ENGINE_KEY, WORKER_PID_KEY, WORKER_SESSION_KEY,
                       OpspecResources)
 
@@ -22,6 +25,12 @@ pytest_plugins = ["pytest_opspec.plugin.fixtures"]
 _SESSION = pytest.StashKey[OpspecSession]()
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     settings.add_options(parser)
 
@@ -29,18 +38,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     loaded = settings.load(config)
     workerinput = getattr(config, "workerinput", None)  # set by pytest-xdist in its workers
-    config.stash[RESOURCES] = OpspecResources(loaded, workerinput=workerinput)
+    config.stash[RESOURCES] = OpspecResources(
+        loaded, workerinput=workerinput,
+        runtime_factory=functools.partial(config.hook.pytest_opspec_make_runtime, config=config))
     if workerinput is None:
         termination.install(config)
     roots = loaded.paths
     if settings.conformance_requested(config):
-        from ..conformance.pytest_plugin import ConformancePlugin, build_config
+        from ..conformance.pytest_plugin import make_plugin
 
         if config.getoption("numprocesses", None):
             raise pytest.UsageError("--opspec-conformance: the checks share one node and one session; run them "
                                     "without -n (pytest-xdist)")
-        config.pluginmanager.register(ConformancePlugin(build_config(settings.conformance_values(config))),
-                                      "opspec-conformance")
+        extra = [check for checks in config.hook.pytest_opspec_conformance_checks(config=config) for check in checks]
+        config.pluginmanager.register(make_plugin(settings.conformance_values(config), extra), "opspec-conformance")
         # Asked for on its own, the suite is the whole run (not the default testpaths besides).
         if not roots and config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = []
@@ -120,3 +131,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if resources is not None:
         resources.close()  # a no-op after pytest_sessionfinish
     termination.uninstall(config)
+
+
+# -- the plugin's own implementations of its hooks (hookspecs.py) -------------------------------------
+
+@pytest.hookimpl(trylast=True)
+def pytest_opspec_make_runtime(image_map: Mapping[str, str], pull_policy: PullPolicy,
+                               keep_containers: bool) -> ContainerRuntime:
+    return make_runtime(image_map=image_map, pull_policy=pull_policy, keep_containers=keep_containers)
+
+
+@pytest.hookimpl(tryfirst=True)  # the package's own items come first
+def pytest_opspec_collect_package_items(package: OpPackageDir) -> list[pytest.Item]:
+    return [*validation_items(package), *scenario_items(package)]

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
-from .collect import ITEM_FACTORIES, OpPackageDir, OpValidationFailed, check_package
+from .collect import OpPackageDir, OpValidationFailed, check_package
 from ..errors import BackendError, OpspecError
 from ..events import Outcome
 from ..executor import RunResult
@@ -70,9 +70,6 @@ def scenario_items(package: OpPackageDir) -> list[pytest.Item]:
             item.add_marker(pytest.mark.xfail(reason=scenario.xfail or f"xfail: in {scenario.file.name}"))
         items.append(item)
     return items
-
-
-ITEM_FACTORIES.append(scenario_items)
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -215,7 +212,7 @@ def _declared_outputs(pkg: Path) -> dict[str, Param]:
 
 
 def _check_snapshot(scenario: Scenario, request: pytest.FixtureRequest, result: RunResult) -> None:
-    snapshot = request.getfixturevalue("snapshot").use_extension(ScenarioSnapshotExtension)
+    snapshot = request.getfixturevalue("snapshot").use_extension(ScenarioSnapshotExtension.for_config(request.config))
     if snapshot == result:
         return
     config = request.config

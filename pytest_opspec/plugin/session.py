@@ -23,7 +23,7 @@ import pytest
 from ..backends.base import OpBackend
 from ..backends.executor import ExecutorBackend
 from ..backends.node import NodeBackend
-from ..backends.runtime import sweep_session
+from ..backends.runtime import RuntimeFactory, make_runtime, sweep_session
 from ..errors import OpspecError
 from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
@@ -43,8 +43,10 @@ WORKER_ENGINE_KEY = "opspec_engine_used"  # in xdist's workeroutput
 class OpspecResources:
     """What one pytest process shares for running ops: settings, the session id, the backend."""
 
-    def __init__(self, settings: PluginSettings, *, workerinput: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, settings: PluginSettings, *, workerinput: Mapping[str, Any] | None = None,
+                 runtime_factory: RuntimeFactory = make_runtime) -> None:
         self.settings = settings
+        self._runtime_factory = runtime_factory
         self.is_worker = workerinput is not None
         if workerinput is not None:
             self.session_id = workerinput[WORKER_SESSION_KEY]
@@ -80,7 +82,8 @@ class OpspecResources:
                 else:
                     self._backend = ExecutorBackend(
                         owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
-                        keep_containers=self.settings.keep_containers, packages=self.packages)
+                        keep_containers=self.settings.keep_containers, packages=self.packages,
+                        runtime_factory=self._runtime_factory)
             return self._backend
 
     def arg_copies(self) -> ArgCopies:

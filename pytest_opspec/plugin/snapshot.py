@@ -21,6 +21,7 @@ per line; ``ScenarioSnapshotExtension`` stores scenario snapshots in the package
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from collections.abc import KeysView
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from ..events import Event, EventType
@@ -323,7 +325,16 @@ def _listing(path: Path) -> dict[str, str] | str:
 # -- syrupy -----------------------------------------------------------------------------------------
 
 class OpSnapshotExtension(JSONSnapshotExtension):
-    """One JSON file per snapshot; a RunResult is normalized and written one event per line."""
+    """One JSON file per snapshot; a RunResult is normalized and written one event per line.
+
+    Use ``for_config(config)``: that subclass also calls the ``pytest_opspec_normalize_snapshot`` hook.
+    """
+
+    config: pytest.Config | None = None
+
+    @classmethod
+    def for_config(cls, config: pytest.Config) -> type[OpSnapshotExtension]:
+        return _bound_extension(cls, config)
 
     @classmethod
     def sort(cls, iterable: Iterable[Any]) -> Iterable[Any]:
@@ -335,7 +346,10 @@ class OpSnapshotExtension(JSONSnapshotExtension):
     def serialize(self, data: Any, *, exclude: Any = None, include: Any = None, matcher: Any = None) -> str | bytes:
         if not isinstance(data, RunResult):
             return super().serialize(data, exclude=exclude, include=include, matcher=matcher)
-        document = self._filter(data=normalize_result(data), depth=0, path=(), exclude=exclude, include=include,
+        normalized = normalize_result(data)
+        if self.config is not None:
+            self.config.hook.pytest_opspec_normalize_snapshot(config=self.config, document=normalized, result=data)
+        document = self._filter(data=normalized, depth=0, path=(), exclude=exclude, include=include,
                                 matcher=matcher)
         return dump_normalized(document)
 
@@ -349,6 +363,11 @@ class OpSnapshotExtension(JSONSnapshotExtension):
         return (location.parent.name == test_location.basename
                 and test_location.matches_snapshot_site(snapshot_location)
                 and location.name == f"{cls.get_snapshot_name(test_location=test_location)}.{cls.file_extension}")
+
+
+@functools.cache
+def _bound_extension(extension: type[OpSnapshotExtension], config: pytest.Config) -> type[OpSnapshotExtension]:
+    return type(extension.__name__, (extension,), {"config": config})
 
 
 class ScenarioSnapshotExtension(OpSnapshotExtension):
