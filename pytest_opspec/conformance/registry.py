@@ -116,14 +116,19 @@ def make_check(
     phase: Phase = Phase.NORMAL,
 ) -> Check:
     """A check, not registered: what ``pytest_opspec_conformance_checks`` implementations return."""
+    return Check(id, endpoint, title, _tested_clause(id, clause, level), level, function, profiles, phase)
+
+
+def _tested_clause(id: str, clause: str | Clause, level: Level) -> Clause:
     tested = clause if isinstance(clause, Clause) else Clause(clause)
     if tested.reference_only and level is Level.MUST:
         raise ValueError(f"check {id} is MUST, but only the reference's behaviour speaks for it")
-    return Check(id, endpoint, title, tested, level, function, profiles, phase)
+    return tested
 
 
 def check(id: str, **fields: Any) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as check ``id``; ``fields`` are those of ``make_check``."""
+    _tested_clause(id, fields["clause"], fields["level"])  # a wrong declaration fails where it is written
 
     def register(function: CheckFunction) -> CheckFunction:
         REGISTRY.add(id, make_check(id, function, **fields))
