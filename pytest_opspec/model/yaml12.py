@@ -9,7 +9,7 @@ without recursion, so that:
 - mapping keys are always strings (their source text), and duplicate keys are errors;
 - hostile input (deep nesting, alias bombs, recursive aliases, binary data, huge files) gives a
   clear error instead of a crash or a hang.
-See docs/architecture.md, "op.yml loading".
+See docs/design-notes.md, "op.yml loading".
 """
 
 from __future__ import annotations

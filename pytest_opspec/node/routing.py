@@ -2,7 +2,7 @@
 
 Matching happens on the request's raw (still percent-encoded) path, so ``/pkgs/{ref}/contents`` sees
 ``%2F`` inside ``{ref}`` as part of one segment, as the reference's router does and as opctl's
-client encodes it (see docs/architecture.md, "Node").
+client encodes it (see docs/design-notes.md, "Node").
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def pytest_opspec_normalize_snapshot(config: pytest.Config, document: dict[str, 
     differs between runs; every implementation is called.
 
     :param config: The pytest config.
-    :param document: The normalized run: ``outcome``, ``outputs``, ``events`` (see docs/architecture.md).
+    :param document: The normalized run: ``outcome``, ``outputs``, ``events`` (see docs/design-notes.md, "Snapshots").
     :param result: The run itself.
     """
 
