@@ -125,3 +125,13 @@ def test_a_moved_tag_fails_the_run_naming_both_commits(git_env: GitServer, run_w
     result = run_with(caller)
     assert not result.succeeded
     assert pinned in result.error and moved in result.error and f"{name}#1.0.0" in result.error
+
+
+def test_a_failure_report_names_the_remote_packages_with_commit_and_digest(git_env: GitServer, run_with) -> None:
+    name = f"github.com/pytest-opspec/fails-{uuid.uuid4().hex[:8]}"
+    git_env.repo(name, {"op.yml": "name: fails\nrun:\n  container:\n    image: { ref: alpine }\n"
+                                  "    cmd: [sh, -c, 'exit 3']\n"})
+    result = run_with(f"{name}#1.0.0")
+    assert not result.succeeded
+    (package,) = result.packages
+    assert f"package {name}#1.0.0 @ {git_env.commit_of(name, '1.0.0')} ({package.digest})" in result.summary()
