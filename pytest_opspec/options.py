@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from .errors import OpspecError
+from .limits import Limits, parse_cpus, parse_memory, parse_network, parse_pids
 
 
 class OptionError(OpspecError):
@@ -372,10 +373,34 @@ PKG_MAP = Option(
     default=(), kind=Kind.LIST, metavar="REF=DIR", pytest_flag="--opspec-pkg-map", ini="opspec_pkg_map",
     cli="--pkg-map", commands=("run", "validate"))
 
+# Limits for every container of every op run (a scenario's `limits` and op_runner's override them).
+MEMORY = Option(
+    "memory", "memory limit of every container, swap included, e.g. 64m or 1g (binary units; at least 6m)",
+    env="OPSPEC_MEMORY", parse=parse_memory, metavar="SIZE", pytest_flag="--opspec-memory", ini="opspec_memory",
+    cli="--memory", commands=("run", "node"))
+CPUS = Option(
+    "cpus", "cpu time of every container in cpus, e.g. 0.5 (at least 0.01)", env="OPSPEC_CPUS", parse=parse_cpus,
+    metavar="CPUS", pytest_flag="--opspec-cpus", ini="opspec_cpus", cli="--cpus", commands=("run", "node"))
+PIDS_LIMIT = Option(
+    "pids_limit", "most processes and threads at once in every container (at least 1)", env="OPSPEC_PIDS_LIMIT",
+    parse=parse_pids, metavar="N", pytest_flag="--opspec-pids-limit", ini="opspec_pids_limit", cli="--pids-limit",
+    commands=("run", "node"))
+NETWORK = Option(
+    "network", "op: one network per root op, its containers reach each other by name (default); none: containers "
+    "get no network at all", env="OPSPEC_NETWORK", parse=parse_network, metavar="op|none",
+    pytest_flag="--opspec-network", ini="opspec_network", cli="--network", commands=("run", "node"))
+
 OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY, IMAGE_MAP, PULL, TIMEOUT,
-                               KEEP_CONTAINERS, TTY, NODE_LISTEN, NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK,
-                               NODE_URL_FILE, NODE_TLS_CERT, NODE_TLS_KEY, NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN,
-                               NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP)
+                               KEEP_CONTAINERS, TTY, MEMORY, CPUS, PIDS_LIMIT, NETWORK, NODE_LISTEN, NODE_DATA_DIR,
+                               NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE, NODE_TLS_CERT, NODE_TLS_KEY,
+                               NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN, NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE,
+                               OFFLINE, PKG_MAP)
+
+
+def limits_from(values: Mapping[str, Any]) -> Limits:
+    """The limits among options read by name (``read_command_options``, the plugin's settings)."""
+    return Limits(memory_bytes=values["memory"], cpus=values["cpus"], pids=values["pids_limit"],
+                  network=values["network"])
 
 
 def _conformance(name: str, flag: str, help: str, parse: Callable[[str], Any], metavar: str, *,

@@ -17,6 +17,7 @@ from typing import Mapping, Protocol
 from ..events import Event
 from ..executor import RunResult, interpret_op
 from ..pkgs import PackageResolver
+from ..limits import NO_LIMITS, Limits
 from ..values import Value
 
 
@@ -45,11 +46,14 @@ class OpBackend(Protocol):
     #: Says what runs the ops, for the session header and failure reports.
     description: str
 
-    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
+    def start(
+        self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path, limits: Limits = NO_LIMITS,
+    ) -> StartedOp:
         """Start ``pkg`` (resolved against ``cwd`` when relative) as a root op with ``args``.
 
-        Raises OpspecError when the package does not resolve or the backend cannot run ops (no engine,
-        no node); everything after that is reported through the op's events.
+        ``limits`` apply to every container of the op, over the backend's own defaults. Raises
+        OpspecError when the package does not resolve or the backend cannot run ops (no engine, no node,
+        limits it cannot apply); everything after that is reported through the op's events.
         """
 
     def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:

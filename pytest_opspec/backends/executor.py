@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from ..errors import EngineUnavailableError, OpspecError
 from ..executor import Executor, OpRunner, RunResult
 from ..pkgs import PackageResolver
+from ..limits import NO_LIMITS, Limits
 from ..runtime.base import ContainerRuntime, PullPolicy
 from ..values import Value
 from .base import StartedOp, interpret_here
@@ -37,10 +38,12 @@ class ExecutorBackend:
         pull_policy: PullPolicy = PullPolicy.MISSING, keep_containers: bool = False,
         packages: PackageResolver | None = None,
         runtime_factory: RuntimeFactory = make_runtime,
+        default_limits: Limits = NO_LIMITS,
     ) -> None:
         self.owner = owner
         self.packages = packages or PackageResolver()
         self._runtime_factory = runtime_factory
+        self._default_limits = default_limits
         self._image_map = dict(image_map or {})
         self._pull_policy = pull_policy
         self._keep_containers = keep_containers
@@ -82,11 +85,13 @@ class ExecutorBackend:
                     log.warning("could not sweep stale containers: %s", error)
                 self._runtime = runtime
                 self._executor = Executor(runtime, owner=self.owner, keep_containers=self._keep_containers,
-                                          packages=self.packages)
+                                          packages=self.packages, default_limits=self._default_limits)
             return self._executor
 
-    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
-        return OpRunner(self.executor(), cwd=cwd).start(pkg, args)
+    def start(
+        self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path, limits: Limits = NO_LIMITS,
+    ) -> StartedOp:
+        return OpRunner(self.executor(), cwd=cwd).start(pkg, args, limits=limits)
 
     def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
         return interpret_here(pkg, args, cwd=cwd, packages=self.packages)
@@ -109,6 +114,7 @@ def run_op(
     pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None,
     cwd: Path | None = None, image_map: Mapping[str, str] | None = None,
     pull_policy: PullPolicy | str = PullPolicy.MISSING, tty: bool = False, packages: PackageResolver | None = None,
+    limits: Limits | Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run one op to its end on the local Docker engine and return its result.
 
@@ -118,6 +124,6 @@ def run_op(
     scratch = tempfile.TemporaryDirectory(prefix="opspec-run-")
     runtime = make_runtime(image_map=image_map, pull_policy=pull_policy)
     with Executor(runtime, data_dir=scratch.name, tty=tty, close_runtime=True, packages=packages) as executor:
-        result = OpRunner(executor, cwd=cwd).run(pkg, args, timeout=timeout)
+        result = OpRunner(executor, cwd=cwd).run(pkg, args, timeout=timeout, limits=limits)
     result.scratch = scratch  # keeps the directory (and the outputs in it) alive with the result
     return result

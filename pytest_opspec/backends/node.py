@@ -13,6 +13,7 @@ from typing import Mapping
 from ..errors import BackendError, OpspecError
 from ..events import Event, EventType
 from ..executor import RunResult
+from ..limits import NO_LIMITS, Limits
 from ..model import load_op
 from ..node.client import NodeClient, NodeError
 from ..node.tls import ClientTLS
@@ -112,7 +113,12 @@ class NodeBackend:
         self._started: dict[str, NodeOp] = {}
         self._live: bool | BackendError | None = None
 
-    def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> StartedOp:
+    def start(
+        self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path, limits: Limits = NO_LIMITS,
+    ) -> StartedOp:
+        if limits:
+            raise BackendError(f"the node at {self.client.base_url} cannot apply limits ({limits.describe()}): the "
+                               "node API has no way to pass them; start the node with them (opspec node --memory ...)")
         package = self.packages.resolve(os.fspath(pkg), [cwd])
         # A remote package goes by its ref (the node resolves it from its own cache); local, vendored and
         # mapped copies by their absolute path.

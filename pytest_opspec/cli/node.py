@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backends.runtime import make_runtime
-from ..options import add_command_options, read_command_options
+from ..options import add_command_options, limits_from, read_command_options
 from .common import EXIT_OK, Command, UsageError
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def node(args: argparse.Namespace) -> int:
     access, tls = _node_access(options, host)
     data_dir = options["data_dir"] or default_data_dir()
     settings = NodeSettings(data_dir=data_dir, tty=options["tty"], keep_containers=options["keep_containers"],
-                            pkg_cache=options["pkg_cache"], access=access, tls=tls)
+                            pkg_cache=options["pkg_cache"], access=access, tls=tls, limits=limits_from(options))
     if options["max_lag"] is not None:
         settings = dataclasses.replace(settings, max_lag=options["max_lag"])
     opctl_lock = OpctlLock() if options["opctl_lock"] else None

@@ -15,7 +15,7 @@ from ..model import Param, load_op
 from ..model.args import document_arg, parse_text_arg
 from ..model.problems import InvalidOpError
 from ..model.yaml12 import load_yaml_file
-from ..options import add_command_options, read_command_options
+from ..options import add_command_options, limits_from, read_command_options
 from ..pkgs import PackageResolver
 from ..reporting.console import EventPrinter, format_value
 from ..values import Value
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     runtime = make_runtime(image_map=dict(options["image_map"]), pull_policy=options["pull"],
                            keep_containers=options["keep_containers"])
     executor = Executor(runtime, tty=options["tty"], keep_containers=options["keep_containers"], close_runtime=True,
-                        packages=packages)
+                        packages=packages, default_limits=limits_from(options))
     try:
         runner = OpRunner(executor, cwd=cwd)
         holder: list[str] = []
@@ -127,12 +127,17 @@ def _print_result(result: RunResult, secret_outputs: set[str], output_format: st
                    for name, value in result.values.items()}
         json.dump({"opId": result.op_id, "outcome": result.outcome.value if result.outcome else None,
                    "error": result.mask(result.error) if result.error else None, "outputs": outputs,
-                   "packages": [package.to_json() for package in result.packages]},
+                   "packages": [package.to_json() for package in result.packages],
+                   "containers": [container.to_json() for container in result.containers]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
     if result.timed_out:
         print(f"opspec: the op did not end within {timeout:g} s and was killed", file=sys.stderr)
+    if result.containers:
+        print("containers:")
+        for container in result.containers:
+            print(f"  {container.id} ({container.image_ref}) {result.mask(container.describe())}")
     if not result.succeeded:
         for line in result.package_lines():  # which exact packages the failed run used
             print(line, file=sys.stderr)

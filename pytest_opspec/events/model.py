@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Mapping
 
+from ..runtime.exits import ContainerExit
 from ..values import Value
 
 
@@ -55,8 +56,9 @@ class Event:
     """One event. Only the fields of its type are meaningful (see EVENT_FIELDS).
 
     ``seq`` is assigned by the event bus (strictly increasing per node); ``call_path`` lists the
-    call ids from the root op down to the call that published the event. Neither is part of the
-    API encoding; they order and group events inside this project.
+    call ids from the root op down to the call that published the event; ``container_exit`` (on
+    containerExited) says why the container ended and what it used. None of them is part of the
+    API encoding; they order, group and explain events inside this project.
     """
 
     type: EventType
@@ -74,6 +76,7 @@ class Event:
     outputs: Mapping[str, Value] | None = None
     seq: int = 0
     call_path: tuple[str, ...] = ()
+    container_exit: ContainerExit | None = field(default=None, compare=False)
 
     @property
     def timestamp(self) -> str:

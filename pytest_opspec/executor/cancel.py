@@ -9,6 +9,7 @@ from typing import Callable
 
 class CancelReason(Enum):
     KILLED = "killed"  # the root op was killed
+    TIMED_OUT = "timed out"  # the root op was killed by its run's timeout
     SIBLING_FAILED = "sibling failed"  # a parallel block is failing fast
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import OpspecError
+from ..limits import NO_LIMITS, Limits
 from ..events import EventType, Outcome
 from ..events.bus import EventBus
 from ..model import load_op
@@ -108,6 +109,7 @@ class Executor:
         retain_ended: int | None = None,
         close_runtime: bool = False,
         packages: PackageResolver | None = None,
+        default_limits: Limits = NO_LIMITS,
     ) -> None:
         self._close_runtime = close_runtime
         self.runtime = runtime
@@ -127,6 +129,8 @@ class Executor:
         # A long-lived owner (a node) keeps only the latest ended roots (and their scratch files).
         self._retain_ended = retain_ended
         self._ended: collections.deque[str] = collections.deque()
+        # Limits for every op (a node's --memory...); a start's own limits override them field by field.
+        self.default_limits = default_limits
 
     # -- starting -----------------------------------------------------------------------------
 
@@ -135,13 +139,14 @@ class Executor:
 
     def start(
         self, pkg_ref: str | Path | RootPackage, args: Mapping[str, Value] | None = None, *,
-        cwd: Path | None = None, creds: Creds | None = None,
+        cwd: Path | None = None, creds: Creds | None = None, limits: Limits = NO_LIMITS,
     ) -> str:
         """Resolve the package and start it as a root op; return the root op id.
 
         Raises OpspecError when the package does not resolve. Everything after resolution (manifest,
         inputs, the run) is reported through events, ending with the root's ``opEnded``. ``cwd`` makes
         relative refs and relative dir/file defaults resolve against it (the CLI's behaviour).
+        ``limits`` apply to every container of the op, over the executor's ``default_limits``.
         """
         resolved = pkg_ref if isinstance(pkg_ref, RootPackage) else self.resolve(pkg_ref, cwd, creds)
         args = dict(args or {})
@@ -152,17 +157,18 @@ class Executor:
                 raise ExecutorClosedError("the executor is closed")
             self._roots[root_op_id] = root
         root.thread = threading.Thread(
-            target=self._run_root, args=(root, args, cwd), name=f"opspec-root-{root_op_id[:8]}", daemon=True
+            target=self._run_root, args=(root, args, cwd, limits.over(self.default_limits)),
+            name=f"opspec-root-{root_op_id[:8]}", daemon=True
         )
         root.thread.start()
         return root_op_id
 
-    def _run_root(self, root: RootOp, args: dict[str, Value], cwd: Path | None) -> None:
+    def _run_root(self, root: RootOp, args: dict[str, Value], cwd: Path | None, limits: Limits) -> None:
         scratch = self.data_dir / "runs" / root.id
         run = RootRun(
             root_op_id=root.id, runtime=self.runtime, publish=self.bus.publish, scratch=scratch,
             data_dir=self.data_dir, labels=self.labels, network=None, tty=self.tty, cancel=root.cancel,
-            packages=self.packages, lock=root.lock,
+            packages=self.packages, lock=root.lock, limits=limits,
         )
         run.record_package(root.package)
         root.run = run
@@ -175,7 +181,7 @@ class Executor:
                     op.inputs, args, caller_scope=args, caller_pkg_dir=package.dir, callee_pkg_dir=package.dir,
                     scratch_dir=scratch / "ops" / root.id, implicit_root=True, cwd=cwd, callee_ref=package.ref,
                 )
-                if needs_network(op, self.packages):
+                if not limits.no_network and needs_network(op, self.packages):
                     run.network = self._create_network(root.id)
             except OpspecError as error:
                 # Interpretation failed: no opStarted, as the reference (SEMANTICS §6).
@@ -235,8 +241,10 @@ class Executor:
         root = self._roots[root_op_id]
         return root.outcome if root.done.wait(timeout) else None
 
-    def kill(self, op_id: str) -> bool:
+    def kill(self, op_id: str, reason: CancelReason = CancelReason.KILLED) -> bool:
         """Kill a root op and everything under it; return False for an id that is not a root op.
+
+        ``reason`` TIMED_OUT makes its containers' exit reason ``timeout``.
 
         Returns once its containers are removed; its ``opEnded`` (KILLED) follows when every call
         beneath it has returned.
@@ -244,7 +252,7 @@ class Executor:
         root = self._roots.get(op_id)
         if root is None:
             return False
-        root.cancel.cancel(CancelReason.KILLED)
+        root.cancel.cancel(reason)
         return True
 
     def release(self, root_op_id: str) -> None:

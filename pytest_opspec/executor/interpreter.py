@@ -8,6 +8,7 @@ and every parent publishes its end event only after all its children have return
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from ..events import Event, EventType, Outcome
 from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
 from ..expressions.evaluate import to_string
+from ..limits import NO_LIMITS, Limits
 from ..pkgs import Creds, Package, PackageResolver
 from ..pkgs.lockfile import LockFile
 from ..pkgs.provenance import Provenance
-from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerKilled, ContainerNotStarted,
-                            ContainerRuntime, ContainerSpec, EngineLostError)
+from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerRuntime, ContainerSpec,
+                            EngineLostError)
+from ..runtime.exits import ContainerExit, ExitReason
 from ..values import Value, ValueType
 from ..values.coerce import coerce
 from .binding import bind_inputs, default_value
@@ -72,8 +75,10 @@ class RootRun:
         cancel: CancelScope,
         packages: PackageResolver,
         lock: LockFile | None = None,
+        limits: Limits = NO_LIMITS,
     ) -> None:
         self.root_op_id = root_op_id
+        self.limits = limits
         self.runtime = runtime
         self._publish = publish
         self.scratch = scratch
@@ -220,38 +225,42 @@ class RootRun:
             mounts=prepared.mounts, ports=prepared.ports, network=self.network,
             aliases=[call.name] if (call.name and self.network) else [],
             labels={**self.labels, LABEL_CONTAINER: container_id}, tty=self.tty, auth=prepared.auth,
+            limits=self.limits,
         )
-        exit_code: int | None = 0
-        killed = engine_lost = False
-        error: str | None = None
         cancel.register(container_id, lambda: self.runtime.kill(container_id))
         try:
             cancel.check()
-            exit_code = self.runtime.run(spec, lambda stream, data: streams[stream].feed(data), on_pull_progress)
-        except (ContainerKilled, Killed):
-            killed, exit_code = True, 137
-        except ContainerNotStarted as not_started:
-            # No exit code for a container that never ran (the reference reports 0, SEMANTICS §5).
-            error, exit_code = str(not_started), None
-        except ContainerError as container_error:
-            error = str(container_error)
-            engine_lost = isinstance(container_error, EngineLostError)
+            ended = self.runtime.run(spec, lambda stream, data: streams[stream].feed(data), on_pull_progress)
+        except Killed:
+            ended = ContainerExit(ExitReason.KILLED)
+        except EngineLostError as lost:
+            # Nobody knows that it exited, nor how: no containerExited; the op errs with the engine's error.
+            raise _located(CallFailed(str(lost)), call, frame) from None
+        except ContainerError as failure:
+            ended = ContainerExit(ExitReason.NOT_STARTED, message=str(failure))
         finally:
             cancel.unregister(container_id)
             for lines in streams.values():
                 lines.close()
+        if ended.reason is ExitReason.KILLED and cancel.reason is CancelReason.TIMED_OUT:
+            ended = dataclasses.replace(ended, reason=ExitReason.TIMEOUT)
+        killed = ended.reason in (ExitReason.KILLED, ExitReason.TIMEOUT)
+        # 137 for a kill, as the engine reports it; none for a container that never ran (the reference
+        # reports 0, SEMANTICS §5).
+        exit_code = 137 if killed else ended.exit_code
         outputs = dict(prepared.exit_outputs)
         outputs.update(streams["stderr"].bound)
         outputs.update(streams["stdout"].bound)  # stdOut wins over stdErr (SEMANTICS §5)
-        if not engine_lost:  # else nobody knows that it exited, nor how: the op errs with the engine's error
-            self.publish(EventType.CONTAINER_EXITED, path, container_id=container_id, image_ref=image_ref,
-                         pkg_ref=pkg_ref, exit_code=exit_code, outputs=outputs)
+        self.publish(EventType.CONTAINER_EXITED, path, container_id=container_id, image_ref=image_ref,
+                     pkg_ref=pkg_ref, exit_code=exit_code, outputs=outputs, container_exit=ended)
         if killed or (cancel.cancelled and exit_code != 0):
             raise Killed("container killed")
-        if error is not None:
-            raise _located(CallFailed(error), call, frame)
+        if ended.reason is ExitReason.NOT_STARTED:
+            raise _located(CallFailed(ended.message or "the container did not start"), call, frame)
         if exit_code != 0:
-            raise _located(CallFailed(f"nonzero container exit code. Exit code was: {exit_code}"), call, frame)
+            # The reference's words first (clients match on them), then the reason in plain words.
+            why = "" if ended.reason is ExitReason.EXITED else f"; {ended.describe()}"
+            raise _located(CallFailed(f"nonzero container exit code. Exit code was: {exit_code}{why}"), call, frame)
         return outputs
 
     # -- ops ----------------------------------------------------------------------------------

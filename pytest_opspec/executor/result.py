@@ -9,6 +9,7 @@ from typing import Any, Iterable, Mapping
 
 from ..events import Event, EventType, Outcome
 from ..pkgs.provenance import Provenance
+from ..runtime.exits import ContainerExit, ExitReason, signal_of
 from ..values import Value
 
 
@@ -31,6 +32,8 @@ class ContainerRun:
     outputs: Mapping[str, Value] = field(default_factory=dict)
     started: bool = True
     error: str | None = None  # why it never started
+    # Why it ended and what it used, as the runtime measured it (None from a node's events alone).
+    ended: ContainerExit | None = field(default=None, repr=False)
 
     @property
     def stdout_text(self) -> str:
@@ -41,16 +44,66 @@ class ContainerRun:
         return self.stderr.decode("utf-8", errors="replace")
 
     @property
+    def image(self) -> str:
+        return self.image_ref
+
+    @property
+    def exit_reason(self) -> str | None:
+        """``exited``, ``oom``, ``timeout``, ``killed``, ``not-started`` or ``signal``; None while running.
+
+        From a remote node's events alone (no runtime account) it is read from the exit code.
+        """
+        if self.ended is not None:
+            return self.ended.reason.value
+        if not self.started:
+            return ExitReason.NOT_STARTED.value
+        if self.exit_code is None:
+            return None
+        return (ExitReason.SIGNAL if signal_of(self.exit_code) else ExitReason.EXITED).value
+
+    @property
+    def peak_memory_bytes(self) -> int | None:
+        """The most memory (RSS and page cache, as the kernel charges it) the container held at once."""
+        return self.ended.peak_memory_bytes if self.ended else None
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        """CPU time of all its processes, user and system."""
+        return self.ended.cpu_seconds if self.ended else None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Wall time from its start to its end."""
+        return self.ended.duration_seconds if self.ended else None
+
+    @property
     def output(self) -> str:
         """stdout then stderr, as text."""
         return (self.stdout + self.stderr).decode("utf-8", errors="replace")
 
-    def tail(self, lines: int = 20) -> list[str]:
-        """A heading with its exit code, then the last ``lines`` lines of its output (unmasked)."""
+    def describe(self) -> str:
+        """How it ended in plain words, with its figures: ``out of memory (limit 64 MiB); peak 64 MiB, ...``."""
         if not self.started:
-            return [f"container {self.id} ({self.image_ref}) never started: {self.error or 'no reason given'}"]
-        ended = f"exit code {self.exit_code}" if self.exit_code is not None else "no exit code"
-        heading = f"container {self.id} ({self.image_ref}) {ended}:"
+            return f"never started: {self.error or 'no reason given'}"
+        if self.ended is None:
+            return f"exit code {self.exit_code}" if self.exit_code is not None else "no exit code"
+        text = self.ended.describe()
+        if self.ended.reason in (ExitReason.OOM, ExitReason.SIGNAL):
+            text = f"exit code {self.exit_code}, {text}"
+        figures = self.ended.figures()
+        return text + (f"; {figures}" if figures else "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The container as `opspec run --format json` lists it."""
+        return {"id": self.id, "image": self.image_ref, "exit_reason": self.exit_reason, "exit_code": self.exit_code,
+                "peak_memory_bytes": self.peak_memory_bytes, "cpu_seconds": self.cpu_seconds,
+                "duration_seconds": self.duration_seconds}
+
+    def tail(self, lines: int = 20) -> list[str]:
+        """A heading with how it ended, then the last ``lines`` lines of its output (unmasked)."""
+        if not self.started:
+            return [f"container {self.id} ({self.image_ref}) {self.describe()}"]
+        heading = f"container {self.id} ({self.image_ref}) {self.describe()}:"
         return [heading, *(f"  | {line}" for line in self.output.splitlines()[-lines:])]
 
 
@@ -123,6 +176,7 @@ class RunResult:
             elif kind is EventType.CONTAINER_EXITED:
                 container = containers.get(event.container_id or "")
                 if container is not None:
+                    container.ended = event.container_exit
                     container.exit_code = event.exit_code
                     container.outputs = dict(event.outputs or {})
                     # An exit without a code: it never ran; the next opErred says why.

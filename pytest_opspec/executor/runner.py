@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..events import Event
+from ..limits import Limits, as_limits
 from ..model.args import args_for
+from .cancel import CancelReason
 from .executor import Executor, RootPackage
 from .result import CallSite, RunResult
 
@@ -60,7 +62,7 @@ class RunningOp:
         try:
             if self.executor.wait(self.id, timeout) is None:
                 timed_out = True
-                self.executor.kill(self.id)
+                self.executor.kill(self.id, CancelReason.TIMED_OUT)
                 self.executor.wait(self.id)
         except BaseException:  # Ctrl-C while waiting: stop the op before leaving
             self.executor.kill(self.id)
@@ -92,14 +94,18 @@ class OpRunner:
         self.cwd = cwd
         self.timeout = timeout
 
-    def start(self, pkg: str | os.PathLike[str] | RootPackage, args: Mapping[str, Any] | None = None) -> RunningOp:
+    def start(
+        self, pkg: str | os.PathLike[str] | RootPackage, args: Mapping[str, Any] | None = None, *,
+        limits: Limits | Mapping[str, Any] | None = None,
+    ) -> RunningOp:
+        """Start the op; ``limits`` (a Limits or ``{"memory": "64m", ...}``) apply to every container."""
         cwd = self.cwd or Path.cwd()
         root = pkg if isinstance(pkg, RootPackage) else self.executor.resolve(os.fspath(pkg), cwd)
         values = args_for(root.package.manifest, args or {}, cwd)
         collector = _RootEvents()
         unsubscribe = self.executor.bus.subscribe(collector)
         try:
-            root_op_id = self.executor.start(root, values, cwd=cwd)
+            root_op_id = self.executor.start(root, values, cwd=cwd, limits=as_limits(limits))
         except BaseException:
             unsubscribe()
             raise
@@ -107,6 +113,7 @@ class OpRunner:
         return RunningOp(self.executor, root_op_id, collector, unsubscribe)
 
     def run(
-        self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None
+        self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None,
+        limits: Limits | Mapping[str, Any] | None = None,
     ) -> RunResult:
-        return self.start(pkg, args).wait(timeout if timeout is not None else self.timeout)
+        return self.start(pkg, args, limits=limits).wait(timeout if timeout is not None else self.timeout)

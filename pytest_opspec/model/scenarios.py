@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from jsonschema import Draft7Validator
 
 from ..errors import OpspecError
+from ..limits import NO_LIMITS, LimitError, Limits, format_bytes, parse_size
 from .args import document_arg, is_value_document
 from . import InvalidOpError, Param, Position, Problem, json_pointer
 from .problems import sort_problems
@@ -85,6 +86,7 @@ class Scenario:
     outputs: Mapping[str, Any] | None = None
     snapshot: bool = False
     timeout: float | None = None
+    limits: Limits = NO_LIMITS
     skip: str | None = None  # the reason, when skipped
     xfail: str | None = None  # the reason, when expected to fail
     op_ref: str | None = None
@@ -151,7 +153,18 @@ def load_scenarios(file: Path) -> list[Scenario]:
                                 check="scenarios"))
     if problems:
         raise ScenarioFileError(file, sort_problems(problems))
-    return [_scenario(file, index, item, document.positions) for index, item in enumerate(data)]
+    scenarios = []
+    for index, item in enumerate(data):
+        try:
+            scenarios.append(_scenario(file, index, item, document.positions))
+        except LimitError as error:
+            location = (index, Kind.CALL.value, "limits", error.key)
+            problems.append(Problem(file, error.reason, location, nearest_position(document.positions,
+                                                                                 json_pointer(location)),
+                                    check="scenarios"))
+    if problems:
+        raise ScenarioFileError(file, problems)
+    return scenarios
 
 
 def _extension_errors(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -174,6 +187,13 @@ def _extension_errors(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
                 yield (*at, "error"), f"invalid regular expression {error!r}: {problem}"
         for key in ("outputs", "containers"):
             yield from _matcher_errors(body.get(key), (*at, key))
+        for position, wanted in enumerate(body.get("containers") or ()):
+            for key, (parse, _attribute, _shown) in CONTAINER_MAXIMA.items():
+                if isinstance(wanted, dict) and key in wanted:
+                    try:
+                        parse(wanted[key])
+                    except ValueError as problem:
+                        yield (*at, "containers", position, key), str(problem)
 
 
 def _matcher_errors(value: Any, location: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -227,8 +247,9 @@ def _scenario(file: Path, index: int, item: dict[str, Any], positions: Mapping[s
     return Scenario(
         kind=kind, expect=Expect(body["expect"]), file=file, index=index, name=item.get("name"),
         scope=body.get("scope") or {}, outputs=body.get("outputs"), snapshot=bool(body.get("snapshot")),
-        timeout=body.get("timeout"), skip=skip, xfail=_reason(body.get("xfail")), op_ref=body.get("opRef"),
-        error=body.get("error"), containers=body.get("containers"), positions=positions,
+        timeout=body.get("timeout"), limits=Limits.parse(body.get("limits") or {}), skip=skip,
+        xfail=_reason(body.get("xfail")), op_ref=body.get("opRef"), error=body.get("error"),
+        containers=body.get("containers"), positions=positions,
     )
 
 
@@ -390,13 +411,41 @@ def _attribute(name: str) -> ContainerCheck:
     return check
 
 
+def _seconds(text: Any) -> float:
+    if isinstance(text, bool) or not isinstance(text, (int, float)) or not math.isfinite(text) or text < 0:
+        raise ValueError(f"{text!r} is not a number of seconds (0 or more)")
+    return float(text)
+
+
+# Resource figures a container may use at most: key -> (parse the expected value, attribute, shown as text).
+CONTAINER_MAXIMA: dict[str, tuple[Callable[[Any], float], str, Callable[[Any], str]]] = {
+    "max_memory": (parse_size, "peak_memory_bytes", format_bytes),
+    "max_cpu_seconds": (_seconds, "cpu_seconds", lambda seconds: f"{seconds:.2f} s"),
+    "max_duration_seconds": (_seconds, "duration_seconds", lambda seconds: f"{seconds:.2f} s"),
+}
+
+
+def _at_most(key: str) -> ContainerCheck:
+    parse, attribute, shown = CONTAINER_MAXIMA[key]
+
+    def check(want: Any, container: Any, where: str) -> list[str]:
+        limit, used = parse(want), getattr(container, attribute)
+        if used is None:
+            return [f"{where}: not measured (figures need the in-process executor on a local engine with the "
+                    "cgroupfs driver; see README, 'Limits and resource figures')"]
+        return [f"{where}: expected at most {shown(limit)}, used {shown(used)}"] if used > limit else []
+    return check
+
+
 CONTAINER_CHECKS: dict[str, ContainerCheck] = {
     "exit_code": _attribute("exit_code"),
+    "exit_reason": _attribute("exit_reason"),
     "started": _attribute("started"),
     "image": _attribute("image_ref"),
     "stdout": _attribute("stdout_text"),
     "stderr": _attribute("stderr_text"),
     "output": _attribute("output"),
+    **{key: _at_most(key) for key in CONTAINER_MAXIMA},
 }
 
 

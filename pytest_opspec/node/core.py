@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import OpspecError
+from ..limits import NO_LIMITS, Limits
 from ..events.broker import DEFAULT_MAX_LAG, EventBroker
 from ..events.bus import EventBus
 from ..events.store import EventStore
@@ -68,6 +69,8 @@ class NodeSettings:
     # serve HTTPS; with a client CA, only to clients presenting a certificate it signed
     tls: ServerTLS | None = None
     max_body_bytes: int = MAX_BODY_BYTES
+    # limits for every container of every op (opspec node --memory ...)
+    limits: Limits = NO_LIMITS
 
 
 class Node:
@@ -95,6 +98,7 @@ class Node:
             self.executor = Executor(
                 runtime, data_dir=scratch, bus=bus, tty=settings.tty, keep_containers=settings.keep_containers,
                 retain_ended=settings.retain_ops, close_runtime=True, packages=self.packages,
+                default_limits=settings.limits,
             )
         except BaseException:
             runtime.close()

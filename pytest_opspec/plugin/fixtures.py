@@ -18,6 +18,7 @@ from ..backends.node import NodeBackend
 from ..errors import BackendError, OpspecError
 from ..events import Event
 from ..executor import RunResult
+from ..limits import Limits, as_limits
 from ..model.args import args_for
 from ..node.client import NodeClient
 from ..pkgs import PackageResolver
@@ -49,11 +50,12 @@ class OpRunnerFixture:
         self._started: list[StartedOp] = []
 
     def start(self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *,
-              copy_args: bool = True) -> StartedOp:
+              copy_args: bool = True, limits: Limits | Mapping[str, Any] | None = None) -> StartedOp:
         """Start ``pkg`` and return at once: ``.id``, ``.events``, ``.wait(timeout)``, ``.kill()``.
 
         Dir and file args are copied first, so the op cannot change them (``copy_args=False``: it works on
-        the originals).
+        the originals). ``limits`` (``{"memory": "64m", "cpus": 0.5, "pids": 64, "network": "none"}`` or a
+        Limits) apply to every container of the op, over the session's ``--opspec-memory``...
         """
         package = self.packages.resolve(os.fspath(pkg), [self.cwd])
         values = args_for(package.manifest, args or {}, self.cwd)
@@ -62,19 +64,22 @@ class OpRunnerFixture:
             values, folder = self._copies.copy(values)
             if folder is not None:
                 stable_paths[str(folder)] = "<args>"
-        started = StableOp(self.backend.start(os.fspath(pkg), values, cwd=self.cwd), stable_paths)
+        started = StableOp(self.backend.start(os.fspath(pkg), values, cwd=self.cwd, limits=as_limits(limits)),
+                           stable_paths)
         self._started.append(started)
         return started
 
     def run(
         self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *,
         timeout: float | None = None, check: bool = False, copy_args: bool = True,
+        limits: Limits | Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run ``pkg`` to its end (killed after ``timeout``, default ``--opspec-timeout``) and return its result.
 
         With ``check=True`` a run that does not succeed fails the test with a full report.
         """
-        result = self.start(pkg, args, copy_args=copy_args).wait(timeout if timeout is not None else self.timeout)
+        result = self.start(pkg, args, copy_args=copy_args, limits=limits).wait(
+            timeout if timeout is not None else self.timeout)
         if check and not result.succeeded:
             pytest.fail(run_report(result, relative_to=self.shown_from), pytrace=False)
         return result

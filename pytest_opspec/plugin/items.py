@@ -136,7 +136,8 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
             args = scope_args(scenario, inputs, config.invocation_params.dir)
             started_args, folder = copies.copy(args)
             # A remote opRef starts by its ref, so the run reports its provenance.
-            started = backend.start(scenario.op_ref or scenario.pkg_dir, started_args, cwd=scenario.pkg_dir)
+            started = backend.start(scenario.op_ref or scenario.pkg_dir, started_args, cwd=scenario.pkg_dir,
+                                    limits=scenario.limits)
         except BackendError:  # no engine or no node: not an op that fails
             raise
         except OpspecError as error:  # args the op refuses: the call fails before it runs

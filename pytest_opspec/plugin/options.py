@@ -10,10 +10,11 @@ from typing import Any, Literal
 
 import pytest
 
+from ..limits import NO_LIMITS, Limits
 from ..node.tls import ClientTLS, TLSConfigError
-from ..options import (CONFORMANCE_OPTIONS, IMAGE_MAP, KEEP_CONTAINERS, NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY,
-                       NODE_URL, OFFLINE, OPTIONS, PATHS, PKG_CACHE, PKG_MAP, PULL, TIMEOUT, Kind, Option, OptionError,
-                       Source, resolve)
+from ..options import (CONFORMANCE_OPTIONS, CPUS, IMAGE_MAP, KEEP_CONTAINERS, MEMORY, NETWORK, NODE_CA,
+                       NODE_CLIENT_CERT, NODE_CLIENT_KEY, NODE_URL, OFFLINE, OPTIONS, PATHS, PIDS_LIMIT, PKG_CACHE,
+                       PKG_MAP, PULL, TIMEOUT, Kind, Option, OptionError, Source, limits_from, resolve)
 from ..pkgs import PkgOptions
 from ..runtime.base import PullPolicy
 
@@ -71,16 +72,22 @@ class PluginSettings:
     timeout: float = TIMEOUT.default
     keep_containers: bool = False
     packages: PkgOptions = field(default_factory=PkgOptions)
+    limits: Limits = NO_LIMITS  # for every op the session runs
 
 
 def load(config: pytest.Config) -> PluginSettings:
     paths, paths_source = read(config, PATHS)
+    node_url = read(config, NODE_URL)[0]
+    limits = limits_from({option.name: read(config, option)[0] for option in (MEMORY, CPUS, PIDS_LIMIT, NETWORK)})
+    if node_url and limits:
+        raise pytest.UsageError(f"limits ({limits.describe()}) cannot be passed to the node at {node_url}: the node "
+                                "API has no way to; start that node with them (opspec node --memory ...)")
     return PluginSettings(
-        paths=list(paths), paths_source=paths_source, node_url=read(config, NODE_URL)[0], node_tls=_node_tls(config),
+        paths=list(paths), paths_source=paths_source, node_url=node_url, node_tls=_node_tls(config),
         image_map=dict(read(config, IMAGE_MAP)[0]), pull=PullPolicy(read(config, PULL)[0]),
         timeout=read(config, TIMEOUT)[0], keep_containers=read(config, KEEP_CONTAINERS)[0],
         packages=PkgOptions(cache_dir=read(config, PKG_CACHE)[0], offline=read(config, OFFLINE)[0],
-                            pkg_map=dict(read(config, PKG_MAP)[0])),
+                            pkg_map=dict(read(config, PKG_MAP)[0])), limits=limits,
     )
 
 

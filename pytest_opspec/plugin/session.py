@@ -83,7 +83,7 @@ class OpspecResources:
                     self._backend = ExecutorBackend(
                         owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
                         keep_containers=self.settings.keep_containers, packages=self.packages,
-                        runtime_factory=self._runtime_factory)
+                        runtime_factory=self._runtime_factory, default_limits=self.settings.limits)
             return self._backend
 
     def arg_copies(self) -> ArgCopies:

@@ -8,6 +8,7 @@ import threading
 from typing import Callable, Iterable, TextIO
 
 from ..events import Event, EventType, Outcome
+from ..runtime.exits import ExitReason
 from ..values import Value
 
 _COLORS = ("36", "33", "35", "32", "34", "96", "93", "95")
@@ -89,5 +90,8 @@ class EventPrinter:
             ended = outcome.value.lower() if outcome else "ended"
             return self._paint(code, f"{mark} op {_short(event.pkg_ref)} {ended}") + "\n"
         if kind is EventType.CONTAINER_EXITED and event.exit_code:
-            return self._prefix(event) + self._paint("31", f"exited with code {event.exit_code}") + "\n"
+            exit = event.container_exit
+            plain = (ExitReason.EXITED, ExitReason.NOT_STARTED)
+            why = f": {exit.describe()}" if exit is not None and exit.reason not in plain else ""
+            return self._prefix(event) + self._paint("31", f"exited with code {event.exit_code}{why}") + "\n"
         return None

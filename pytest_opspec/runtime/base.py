@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Callable, Mapping, Protocol, Sequence
 
 from ..errors import OpspecError
+from ..limits import NO_LIMITS, Limits
+from .exits import ContainerExit
 
 # Every container and network we create carries these labels, so sweeps find them and nothing else.
 LABEL_PREFIX = "io.pytest-opspec"
@@ -46,10 +48,6 @@ class EngineLostError(ContainerError):
     """The engine stopped answering while a container ran: whether it still runs is unknown."""
 
 
-class ContainerKilled(Exception):
-    """The container was removed while it ran (a kill)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Mount:
     host_path: str
@@ -77,6 +75,7 @@ class ContainerSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     tty: bool = False
     auth: RegistryAuth | None = None
+    limits: Limits = NO_LIMITS
 
 
 # on_output(stream, data): stream is "stdout" or "stderr"; data is a raw chunk.
@@ -90,12 +89,13 @@ class ContainerRuntime(Protocol):
         """Raise EngineUnavailableError when the engine does not answer."""
 
     def run(self, spec: ContainerSpec, on_output: OutputCallback,
-            on_pull_progress: PullProgressCallback = ...) -> int:
+            on_pull_progress: PullProgressCallback = ...) -> ContainerExit:
         """Make the image available per the pull policy (reporting pull progress), then create, start and
-        follow a container to its end; return its exit code.
+        follow a container to its end; return why it ended and what it used.
 
-        Raises ContainerKilled if it was killed, ContainerError if it could not run. The container is
-        removed afterwards (possibly in the background; see ``close``).
+        A container removed by ``kill`` ends with reason KILLED. Raises ContainerError if it could not
+        be pulled, created or started. The container is removed afterwards (possibly in the background;
+        see ``close``).
         """
 
     def kill(self, name: str) -> None:

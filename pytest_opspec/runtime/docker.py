@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Mapping
 
@@ -20,7 +21,6 @@ from .base import (
     LABEL_OWNER,
     LABEL_PID,
     ContainerError,
-    ContainerKilled,
     ContainerNotStarted,
     ContainerSpec,
     EngineLostError,
@@ -30,6 +30,9 @@ from .base import (
     PullProgressCallback,
     RegistryAuth,
 )
+from ..limits import Limits
+from .cgroups import CgroupFigures
+from .exits import ContainerExit, ExitReason, signal_of
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class DockerRuntime:
         image_map: Mapping[str, str] | None = None,
         keep_containers: bool = False,
         publish_all_interfaces: bool = False,
+        resource_figures: bool = True,
     ) -> None:
         self.pull_policy = PullPolicy(pull_policy)
         self.image_map = dict(image_map or {})
@@ -103,6 +107,9 @@ class DockerRuntime:
         self._lock = threading.Lock()
         self._removals: set[Future[None]] = set()
         self._remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opspec-remove")
+        # Measure peak memory and cpu time of every container where the engine allows (cgroups.py).
+        self._cgroups: CgroupFigures | None = None
+        self._cgroups_checked = not resource_figures
 
     # -- engine -------------------------------------------------------------------------------
 
@@ -154,21 +161,24 @@ class DockerRuntime:
 
     # -- containers ---------------------------------------------------------------------------
 
-    def _create(self, spec: ContainerSpec, image: str) -> str:
+    def _create(self, spec: ContainerSpec, image: str, cgroup_parent: str | None) -> str:
         api = self._api
+        limits = spec.limits
         port_bindings = {
             port: [(self._host_ip, host_port) for host_port in host_ports] for port, host_ports in spec.ports.items()
         }
+        network = "none" if limits.no_network else spec.network
         host_config = api.create_host_config(
             binds=[f"{m.host_path}:{m.container_path}" for m in spec.mounts],
             port_bindings=port_bindings or None,
-            network_mode=spec.network,
+            network_mode=network,
             init=False,
         )
+        host_config.update(_host_limits(limits, cgroup_parent))
         networking_config = None
-        if spec.network:
+        if network and not limits.no_network:
             networking_config = api.create_networking_config(
-                {spec.network: api.create_endpoint_config(aliases=list(spec.aliases) or None)}
+                {network: api.create_endpoint_config(aliases=list(spec.aliases) or None)}
             )
         exposed = [tuple(port.split("/", 1)) if "/" in port else port for port in spec.ports] or None
         response = api.create_container(
@@ -186,33 +196,69 @@ class DockerRuntime:
         )
         return response["Id"]
 
+    def _figures(self) -> CgroupFigures | None:
+        """Where exact figures come from on this engine (found out once, on the first container)."""
+        with self._lock:
+            if not self._cgroups_checked:
+                try:
+                    info = self._api.info()
+                except (docker.errors.APIError, requests.exceptions.RequestException):
+                    info = {}
+                local = self._api.base_url.startswith("http+docker://")  # a unix socket: this host
+                self._cgroups = CgroupFigures.detect(info, local)
+                self._cgroups_checked = True
+            return self._cgroups
+
     def run(
         self, spec: ContainerSpec, on_output: OutputCallback, on_pull_progress: PullProgressCallback = lambda _: None
-    ) -> int:
+    ) -> ContainerExit:
         image = self.map_image(spec.image)
-        self._raise_if_killed(spec.name)
+        killed = ContainerExit(ExitReason.KILLED)
+        if spec.name in self._killed:
+            return killed
+        figures = self._figures()
+        cgroup_parent = figures.parent_for(spec.name) if figures else None
         try:
             self._prepare_image(image, spec.auth, on_pull_progress)
             try:
-                container = self._create(spec, image)
+                container = self._create(spec, image, cgroup_parent)
             except docker.errors.ImageNotFound:
                 self._pull_missing(image, spec.auth, on_pull_progress)
-                self._raise_if_killed(spec.name)
-                container = self._create(spec, image)
+                if spec.name in self._killed:
+                    return killed
+                container = self._create(spec, image, cgroup_parent)
         except docker.errors.APIError as error:
             raise ContainerNotStarted(f"creating the container failed: {error.explanation or error}") from None
         except requests.exceptions.RequestException as error:
             raise EngineLostError(f"the Docker engine at {self._address} stopped answering while creating the "
                                   f"container ({_short_reason(error)})") from None
+        started = ended = None
         try:
-            if spec.name in self._killed:
-                raise ContainerKilled(spec.name)
+            exit_code = None
+            if spec.name not in self._killed:
+                started = time.monotonic()
+                exit_code = self._follow(spec, container, on_output)
+                ended = time.monotonic()
+            reason = ExitReason.KILLED if exit_code is None else self._reason(container, exit_code)
+        finally:
+            self._remove_later(container, cgroup_parent)
+        peak, cpu = figures.read(cgroup_parent) if figures and cgroup_parent and started else (None, None)
+        return ContainerExit(
+            reason, exit_code if reason is not ExitReason.KILLED else None,
+            signal=sig.name if reason is ExitReason.SIGNAL and (sig := signal_of(exit_code or 0)) else None,
+            memory_limit_bytes=spec.limits.memory_bytes, peak_memory_bytes=peak, cpu_seconds=cpu,
+            duration_seconds=ended - started if started is not None and ended is not None else None,
+        )
+
+    def _follow(self, spec: ContainerSpec, container: str, on_output: OutputCallback) -> int | None:
+        """Start the container, stream its output and wait for it; its exit code, or None if it was killed."""
+        try:
             stream = self._api.attach(container, stdout=True, stderr=True, stream=True, logs=False, demux=True)
             try:
                 self._api.start(container)
             except docker.errors.APIError as error:
                 if spec.name in self._killed:
-                    raise ContainerKilled(spec.name) from None
+                    return None
                 raise ContainerNotStarted(f"starting the container failed: {error.explanation or error}") from None
             for stdout, stderr in stream:
                 if stdout:
@@ -220,28 +266,34 @@ class DockerRuntime:
                 if stderr:
                     on_output("stderr", stderr)
             try:
-                exit_code = self._api.wait(container, condition="not-running")["StatusCode"]
+                exit_code: int = self._api.wait(container, condition="not-running")["StatusCode"]
             except docker.errors.NotFound:
-                raise ContainerKilled(spec.name) from None
-            if spec.name in self._killed:
-                raise ContainerKilled(spec.name)
-            return exit_code
+                return None
         except requests.exceptions.RequestException as error:
             if spec.name in self._killed:
-                raise ContainerKilled(spec.name) from None
+                return None
             raise EngineLostError(f"lost the connection to the Docker engine at {self._address} while the "
                                   f"container ran ({_short_reason(error)}); it may still be running") from None
-        finally:
-            self._remove_later(container)
+        return None if spec.name in self._killed else exit_code
 
-    def _raise_if_killed(self, name: str) -> None:
-        if name in self._killed:
-            raise ContainerKilled(name)
+    def _reason(self, container: str, exit_code: int) -> ExitReason:
+        """Why a container that ran ended; only a failure costs a look at its state (did the kernel OOM-kill it?)."""
+        if exit_code == 0:
+            return ExitReason.EXITED
+        try:
+            oom_killed = self._api.inspect_container(container)["State"].get("OOMKilled", False)
+        except docker.errors.NotFound:
+            return ExitReason.KILLED
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            oom_killed = False
+        if oom_killed:
+            return ExitReason.OOM
+        return ExitReason.SIGNAL if signal_of(exit_code) else ExitReason.EXITED
 
-    def _remove_later(self, container: str) -> None:
-        if self.keep_containers:
+    def _remove_later(self, container: str, cgroup_parent: str | None = None) -> None:
+        if self.keep_containers and cgroup_parent is None:
             return
-        future = self._remover.submit(self._remove_container, container)
+        future = self._remover.submit(self._remove_container_and_cgroup, container, cgroup_parent)
         with self._lock:
             self._removals.add(future)
         future.add_done_callback(self._forget_removal)
@@ -249,6 +301,13 @@ class DockerRuntime:
     def _forget_removal(self, future: Future[None]) -> None:
         with self._lock:
             self._removals.discard(future)
+
+    def _remove_container_and_cgroup(self, container: str, cgroup_parent: str | None) -> None:
+        if not self.keep_containers:
+            self._remove_container(container)
+        if cgroup_parent is not None and self._cgroups:
+            # A stopped container has no cgroup of its own any more, so its parent can go (even when kept).
+            self._cgroups.remove(cgroup_parent)
 
     def _remove_container(self, container: str) -> None:
         try:
@@ -311,7 +370,11 @@ class DockerRuntime:
             labels = network.get("Labels") or {}
             if _owner_dead(labels):
                 stale_networks.append(network)
-        return self._remove_all(stale_containers, stale_networks)
+        removed = self._remove_all(stale_containers, stale_networks)
+        figures = self._figures()
+        if figures:  # after their containers: a cgroup in use cannot be removed
+            figures.sweep_stale()
+        return removed
 
     def list_labelled(self, labels: Mapping[str, str]) -> tuple[list[str], list[str]]:
         """Names of the containers and networks carrying all these labels."""
@@ -331,6 +394,21 @@ class DockerRuntime:
         self.wait_for_removals()
         self._remover.shutdown(wait=True)
         self._api.close()
+
+
+def _host_limits(limits: Limits, cgroup_parent: str | None) -> dict[str, Any]:
+    """The HostConfig fields (Engine API names) for a container's limits and its figures' cgroup parent."""
+    fields: dict[str, Any] = {}
+    if limits.memory_bytes is not None:
+        # Swap as large as the memory: the limit is all the memory the container gets, swap included.
+        fields["Memory"] = fields["MemorySwap"] = limits.memory_bytes
+    if limits.cpus is not None:
+        fields["NanoCpus"] = round(limits.cpus * 1e9)
+    if limits.pids is not None:
+        fields["PidsLimit"] = limits.pids
+    if cgroup_parent is not None:
+        fields["CgroupParent"] = cgroup_parent
+    return fields
 
 
 def _owner_dead(labels: Mapping[str, str]) -> bool:

@@ -128,3 +128,34 @@ def test_run_without_an_engine_fails_in_one_sentence(make_op, tmp_path: Path) ->
     assert time.monotonic() - started < 5
     assert done.returncode == 1
     assert done.stderr.startswith("opspec: no Docker engine answers") and done.stderr.count("\n") == 1
+
+
+def test_run_limits_exit_reasons_and_figures(make_op) -> None:
+    pkg = make_op("hog", """
+        name: hog
+        run: { container: { image: { ref: 'alpine:3.19' }, cmd: [dd, if=/dev/zero, of=/dev/null, bs=200M, count=1] } }
+    """)
+    human = opspec("run", str(pkg), "--memory", "64m", "--cpus", "1", "--pids-limit", "16", "--network", "none")
+    assert human.returncode == 1
+    assert "exited with code 137: out of memory (limit 64 MiB)" in human.stdout
+    assert "containers:\n  " in human.stdout and "(alpine:3.19) exit code 137, out of memory (limit 64 MiB); peak " \
+        in human.stdout
+
+    done = opspec("run", str(pkg), "--format", "json", env={**ENV, "OPSPEC_MEMORY": "512m"})
+    assert done.returncode == 0, done.stderr
+    (container,) = json.loads(done.stdout)["containers"]
+    assert container["exit_reason"] == "exited" and container["exit_code"] == 0
+    assert container["image"] == "alpine:3.19"
+    assert container["peak_memory_bytes"] >= 200 * 1024 * 1024
+    assert container["cpu_seconds"] > 0 and container["duration_seconds"] > 0
+
+
+def test_run_refuses_bad_limits_naming_the_option(make_op) -> None:
+    pkg = make_op("nothing", "name: nothing\nrun: { container: { image: { ref: 'alpine:3.19' } } }\n")
+    for args, env, message in (
+        (["--memory", "5m"], {}, "--memory: '5m' is below the smallest memory limit the engine accepts (6m)"),
+        (["--cpus", "half"], {}, "--cpus: 'half' is not a number of cpus"),
+        ([], {"OPSPEC_NETWORK": "host"}, "env OPSPEC_NETWORK: 'host' is not a network mode; expected 'op' or 'none'"),
+    ):
+        done = opspec("run", str(pkg), *args, env={**ENV, **env})
+        assert done.returncode == 2 and message in done.stderr, done.stderr

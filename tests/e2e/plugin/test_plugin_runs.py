@@ -82,7 +82,7 @@ def test_call_scenarios_check_the_outcome_and_outputs(project: Path, pytester: p
         "  greeting: expected 'hello world', got 'hi world'",
         "  output 'other' was not produced (outputs: greeting)",
         "op */ops/greet ended SUCCEEDED",
-        "container * (alpine:3.19) exit code 0:",
+        "container * (alpine:3.19) exit code 0; peak *:",
         "  | greeting=hi world",
         "ops/greet/scenarios.yml:9:3: call \"not a failure\": expected the op to fail; it ended SUCCEEDED",
         # A package that does not resolve is a broken test, not an expected failure.
@@ -135,7 +135,7 @@ def test_a_failure_report_locates_the_failing_call_and_masks_secrets(project: Pa
         "args:",
         "  target = prod",
         "  token = ***",
-        "container * (alpine:3.19) exit code 3:",
+        "container * (alpine:3.19) exit code 3; peak *:",
         "  | line 7",
     ])
     assert "  | line 6\n" not in output and "  | line 25" in output and "  | denied for ***" in output
@@ -262,7 +262,7 @@ def test_op_runner_runs_starts_kills_and_cleans_up(project: Path, pytester: pyte
     assert time.monotonic() - started < 30
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*test_check_fails_with_a_report*", "op */ops/greet ended FAILED",
-                                 "failing call: ops/greet/op.yml:7:3: run.container", "*exit code 1:"])
+                                 "failing call: ops/greet/op.yml:7:3: run.container", "*exit code 1; peak *:"])
     assert labelled({LABEL_OWNER: session_id(result)}) == ([], [])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from pytest_opspec.limits import Limits, Network
 from pytest_opspec.model import Param
 from pytest_opspec.resources import load_json_schema
 from pytest_opspec.model.scenarios import (Expect, Kind, ScenarioFileError, ScopeError, find_scenario_file, load_scenarios,
@@ -198,3 +199,70 @@ def test_outputs_match_partially(tmp_path: Path) -> None:
         "output 'missing' was not produced (outputs: d, f, n, o, s)",
         "f: expected 'bye', got 'hello\\n'",
     ]
+
+
+def test_call_limits_load_as_limits(tmp_path: Path) -> None:
+    file = write(tmp_path, "scenarios.yml", """
+        - call:
+            expect: failure
+            limits: { memory: 64m, cpus: 0.5, pids: 64, network: none }
+        - call: { expect: success }
+    """)
+    limited, free = load_scenarios(file)
+    assert limited.limits == Limits(memory_bytes=64 * 1024**2, cpus=0.5, pids=64, network=Network.NONE)
+    assert not free.limits
+
+
+def test_a_bad_limit_is_a_file_error_at_its_line(tmp_path: Path) -> None:
+    file = write(tmp_path, "scenarios.yml", """
+        - call:
+            expect: failure
+            limits:
+              memory: 5m
+              network: host
+        - call:
+            expect: success
+            limits: { cpus: lots, swap: 1g }
+    """)
+    with pytest.raises(ScenarioFileError) as raised:
+        load_scenarios(file)
+    assert str(raised.value).splitlines()[1:] == [
+        f"{file}:5:16: [0].call.limits.network: 'host' is not one of ['op', 'none']",
+        f"{file}:8:27: [1].call.limits.swap: unknown key 'swap'; expected one of 'memory', 'cpus', 'pids', 'network'",
+    ]
+    file.write_text("- call: { expect: failure, limits: { memory: 5m } }\n")
+    with pytest.raises(ScenarioFileError, match=r":1:46: \[0\].call.limits.memory: '5m' is below the smallest "
+                                                r"memory limit the engine accepts \(6m\)"):
+        load_scenarios(file)
+
+
+def test_container_expectations_check_exit_reasons_and_resource_figures(tmp_path: Path) -> None:
+    from pytest_opspec.executor import ContainerRun
+    from pytest_opspec.model.scenarios import container_mismatches
+    from pytest_opspec.runtime.exits import ContainerExit, ExitReason
+
+    measured = ContainerRun("c1", "alpine", "/pkg", (), exit_code=137, ended=ContainerExit(
+        ExitReason.OOM, 137, peak_memory_bytes=64 * 1024**2, cpu_seconds=1.5, duration_seconds=2.0))
+    unmeasured = ContainerRun("c2", "alpine", "/pkg", (), exit_code=0)
+    assert container_mismatches([{"exit_reason": "oom", "max_memory": "64m", "max_cpu_seconds": 2}], [measured]) == []
+    assert container_mismatches([{"exit_reason": "exited", "max_memory": "32m", "max_duration_seconds": 1}],
+                                [measured]) == [
+        "containers[0].exit_reason: expected 'exited', got 'oom'",
+        "containers[0].max_memory: expected at most 32 MiB, used 64 MiB",
+        "containers[0].max_duration_seconds: expected at most 1.00 s, used 2.00 s",
+    ]
+    assert container_mismatches([{"max_memory": "1g"}], [unmeasured])[0].startswith(
+        "containers[0].max_memory: not measured")
+
+
+def test_a_bad_figure_expectation_is_a_file_error(tmp_path: Path) -> None:
+    file = write(tmp_path, "scenarios.yml", """
+        - call:
+            expect: success
+            containers: [{ max_memory: lots }, { max_cpu_seconds: -1 }]
+    """)
+    with pytest.raises(ScenarioFileError) as raised:
+        load_scenarios(file)
+    text = str(raised.value)
+    assert "[0].call.containers[0].max_memory: 'lots' is not a memory size" in text
+    assert "[0].call.containers[1].max_cpu_seconds: -1 is less than the minimum of 0" in text

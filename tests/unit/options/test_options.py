@@ -65,7 +65,8 @@ def test_a_command_reads_its_options_with_its_own_defaults() -> None:
     args = parser.parse_args(["--pull", "never", "--keep-containers"])
     values = read_command_options(args, "run", defaults={"timeout": None}, environ={"OPSPEC_IMAGE_MAP": "a=b"})
     assert values == {"image_map": (("a", "b"),), "pull": "never", "timeout": None, "keep_containers": True,
-                      "tty": False, "pkg_cache": None, "offline": False, "pkg_map": ()}
+                      "tty": False, "memory": None, "cpus": None, "pids_limit": None, "network": None,
+                      "pkg_cache": None, "offline": False, "pkg_map": ()}
     assert read_command_options(parser.parse_args([]), "run", environ={"OPSPEC_TIMEOUT": "5"})["timeout"] == 5.0
 
 
@@ -74,6 +75,7 @@ def test_a_command_reads_its_options_with_its_own_defaults() -> None:
     (["run", str(EXAMPLES / "hello")], "OPSPEC_TIMEOUT", "0"),
     (["node"], "OPSPEC_NODE_MAX_LAG", "lots"),
     (["node"], "OPSPEC_NODE_LISTEN", "everywhere"),
+    (["node"], "OPSPEC_MEMORY", "5m"),
     (["conformance"], "OPSPEC_CONFORMANCE_PROFILE", "9.9"),
 ])
 def test_opspec_commands_exit_2_naming_the_bad_variable(command: list[str], variable: str, value: str) -> None:
