@@ -203,7 +203,7 @@ class DockerRuntime:
                 try:
                     info = self._api.info()
                 except (docker.errors.APIError, requests.exceptions.RequestException):
-                    info = {}
+                    return None  # the container's own calls say what is wrong; ask again next time
                 local = self._api.base_url.startswith("http+docker://")  # a unix socket: this host
                 self._cgroups = CgroupFigures.detect(info, local)
                 self._cgroups_checked = True
