@@ -15,3 +15,7 @@ class BackendError(OpspecError):
 
 class EngineUnavailableError(BackendError):
     """No container engine answers."""
+
+
+class OpWaitTimeout(OpspecError, TimeoutError):
+    """``wait(timeout)`` on a started op ran out of time; the op is still running (kill it, or wait again)."""

@@ -278,7 +278,7 @@ PULL_POLICIES = ("always", "missing", "never")  # runtime.base.PullPolicy
 
 PATHS = Option(
     "paths", "collect the op packages (directories with an op.yml) found at or below PATH: a validation test per "
-    "package and one test per scenario in its scenarios.yml/scenarios.json",
+    "package and one test per scenario in its scenarios.yml/scenarios.json (one PATH per flag; repeatable)",
     env="OPSPEC_PATHS", parse=Path, default=(), kind=Kind.PATHS, metavar="PATH", pytest_flag="--opspec",
     ini="opspec_paths")
 NODE_URL = Option(
@@ -301,6 +301,10 @@ KEEP_CONTAINERS = Option(
     "removes them)", env="OPSPEC_KEEP_CONTAINERS", parse=on_off, default=False, kind=Kind.SWITCH,
     pytest_flag="--opspec-keep-containers", ini="opspec_keep_containers", cli="--keep-containers",
     commands=("run", "node"))
+SKIP_WITHOUT_ENGINE = Option(
+    "skip_without_engine", "skip the tests that need a container engine (marker opspec_engine) when none answers, "
+    "instead of reporting them as errors", env="OPSPEC_SKIP_WITHOUT_ENGINE", parse=on_off, default=False,
+    kind=Kind.SWITCH, pytest_flag="--opspec-skip-without-engine", ini="opspec_skip_without_engine")
 TTY = Option(
     "tty", "give containers a TTY, as the reference does (stderr then merges into stdout)", env="OPSPEC_TTY",
     parse=on_off, default=False, kind=Kind.SWITCH, cli="--tty", commands=("run", "node"))
@@ -391,10 +395,10 @@ NETWORK = Option(
     pytest_flag="--opspec-network", ini="opspec_network", cli="--network", commands=("run", "node"))
 
 OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY, IMAGE_MAP, PULL, TIMEOUT,
-                               KEEP_CONTAINERS, TTY, MEMORY, CPUS, PIDS_LIMIT, NETWORK, NODE_LISTEN, NODE_DATA_DIR,
-                               NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE, NODE_TLS_CERT, NODE_TLS_KEY,
-                               NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN, NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE,
-                               OFFLINE, PKG_MAP)
+                               KEEP_CONTAINERS, SKIP_WITHOUT_ENGINE, TTY, MEMORY, CPUS, PIDS_LIMIT, NETWORK,
+                               NODE_LISTEN, NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE,
+                               NODE_TLS_CERT, NODE_TLS_KEY, NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN, NODE_ALLOW_HOST,
+                               NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP)
 
 
 def limits_from(values: Mapping[str, Any]) -> Limits:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Callable, Mapping, Protocol
 
+from ..errors import OpspecError
 from ..events import Event
 from ..executor import RunResult, interpret_op
+from ..model import load_op
 from ..pkgs import PackageResolver
 from ..limits import NO_LIMITS, Limits
 from ..values import Value
@@ -30,11 +32,18 @@ class StartedOp(Protocol):
     def events(self) -> list[Event]:
         """Its events so far, in order."""
 
+    @property
+    def done(self) -> bool:
+        """Whether it has ended."""
+
     def wait(self, timeout: float | None = None) -> RunResult:
-        """Wait for its end; past ``timeout`` kill it and return the result with ``timed_out`` set.
+        """Wait for its end and return the result; past ``timeout`` raise OpWaitTimeout and leave it running.
 
         A KeyboardInterrupt while waiting kills the op before it propagates.
         """
+
+    def finish(self, timeout: float | None = None) -> RunResult:
+        """Wait for its end; past ``timeout`` kill it and return the result with ``timed_out`` set."""
 
     def kill(self) -> RunResult:
         """Kill it and wait for its end."""
@@ -48,8 +57,10 @@ class OpBackend(Protocol):
 
     def start(
         self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path, limits: Limits = NO_LIMITS,
+        on_event: Callable[[Event], None] | None = None,
     ) -> StartedOp:
-        """Start ``pkg`` (resolved against ``cwd`` when relative) as a root op with ``args``.
+        """Start ``pkg`` (resolved against ``cwd`` when relative) as a root op with ``args``; ``on_event`` gets
+        each of its events as it comes.
 
         ``limits`` apply to every container of the op, over the backend's own defaults. Raises
         OpspecError when the package does not resolve or the backend cannot run ops (no engine, no node,
@@ -74,3 +85,15 @@ def interpret_here(pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cw
     """Interpretation happens in this process for every backend: the node API has no dry run."""
     with tempfile.TemporaryDirectory(prefix="opspec-interpret-") as scratch:
         return interpret_op(os.fspath(pkg), args, cwd=cwd, scratch_dir=Path(scratch), packages=packages)
+
+
+def secret_arg_values(manifest: Path, args: Mapping[str, Value]) -> frozenset[str]:
+    """The text of every arg given to a secret input, for masking reports (a remote node does not say)."""
+    try:
+        params = load_op(manifest).inputs
+    except OpspecError:
+        return frozenset()
+    return frozenset(str(value.to_python()) for name, value in args.items()
+                     if name in params and params[name].is_secret and isinstance(value.data, (str, int, float))
+                     and str(value.to_python()))
+

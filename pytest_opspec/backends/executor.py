@@ -7,9 +7,10 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..errors import EngineUnavailableError, OpspecError
+from ..events import Event
 from ..executor import Executor, OpRunner, RunResult
 from ..pkgs import PackageResolver
 from ..limits import NO_LIMITS, Limits
@@ -90,8 +91,9 @@ class ExecutorBackend:
 
     def start(
         self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path, limits: Limits = NO_LIMITS,
+        on_event: Callable[[Event], None] | None = None,
     ) -> StartedOp:
-        return OpRunner(self.executor(), cwd=cwd).start(pkg, args, limits=limits)
+        return OpRunner(self.executor(), cwd=cwd).start(pkg, args, limits=limits, on_event=on_event)
 
     def interpret(self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path) -> dict[str, Value]:
         return interpret_here(pkg, args, cwd=cwd, packages=self.packages)

@@ -8,18 +8,17 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
-from ..errors import BackendError, OpspecError
+from ..errors import BackendError, OpspecError, OpWaitTimeout
 from ..events import Event, EventType
 from ..executor import RunResult
 from ..limits import NO_LIMITS, Limits
-from ..model import load_op
 from ..node.client import NodeClient, NodeError
 from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
 from ..values import Value
-from .base import StartedOp, interpret_here
+from .base import StartedOp, interpret_here, secret_arg_values
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +29,10 @@ class NodeOp:
     # How long to wait for a killed op's opEnded before giving up on the node.
     KILL_GRACE = 60.0
 
-    def __init__(self, client: NodeClient, op_id: str, secret_values: frozenset[str]) -> None:
+    def __init__(self, client: NodeClient, op_id: str, secret_values: frozenset[str],
+                 on_event: Callable[[Event], None] | None = None) -> None:
         self.id = op_id
+        self._on_event = on_event
         self._client = client
         self._secret_values = secret_values
         self._lock = threading.Lock()
@@ -49,6 +50,8 @@ class NodeOp:
                 with self._lock:
                     # Arrival order is the node's order; number the events so results keep it.
                     self._events.append(dataclasses.replace(event, seq=len(self._events) + 1))
+                if self._on_event is not None:
+                    self._on_event(event)
                 if event.type is EventType.OP_ENDED and event.op_id == self.id:
                     return
             self._stream_error = OpspecError(f"the node closed the event stream before op {self.id} ended")
@@ -68,15 +71,25 @@ class NodeOp:
         return self._ended.is_set()
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        timed_out = False
+        if not self._wait(timeout):
+            raise OpWaitTimeout(f"op {self.id} is still running after {timeout:g} s")
+        return self._result(False)
+
+    def finish(self, timeout: float | None = None) -> RunResult:
+        timed_out = not self._wait(timeout)
+        if timed_out:
+            self._client.kill_op(self.id)
+            self._ended.wait(self.KILL_GRACE)
+        return self._result(timed_out)
+
+    def _wait(self, timeout: float | None) -> bool:
         try:
-            if not self._ended.wait(timeout):
-                timed_out = True
-                self._client.kill_op(self.id)
-                self._ended.wait(self.KILL_GRACE)
+            return self._ended.wait(timeout)
         except BaseException:  # Ctrl-C while waiting: stop the op before leaving
             self._kill_quietly()
             raise
+
+    def _result(self, timed_out: bool) -> RunResult:
         if self._stream_error is not None:
             raise self._stream_error
         if not self._ended.is_set():
@@ -86,7 +99,7 @@ class NodeOp:
     def kill(self) -> RunResult:
         if not self._ended.is_set():
             self._client.kill_op(self.id)
-        return self.wait(self.KILL_GRACE)
+        return self.finish(self.KILL_GRACE)
 
     def _kill_quietly(self) -> None:
         try:
@@ -115,6 +128,7 @@ class NodeBackend:
 
     def start(
         self, pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cwd: Path, limits: Limits = NO_LIMITS,
+        on_event: Callable[[Event], None] | None = None,
     ) -> StartedOp:
         if limits:
             raise BackendError(f"the node at {self.client.base_url} cannot apply limits ({limits.describe()}): the "
@@ -129,7 +143,7 @@ class NodeBackend:
             if error.status >= 500:  # the node's own fault, not a call that fails
                 raise BackendError(f"the node at {self.client.base_url} failed to start the op: {error}") from None
             raise
-        started = NodeOp(self.client, op_id, _secret_values(package.manifest, args))
+        started = NodeOp(self.client, op_id, secret_arg_values(package.manifest, args), on_event)
         with self._lock:
             self._started[op_id] = started
         return started
@@ -159,14 +173,3 @@ class NodeBackend:
         for op in running:
             op._kill_quietly()
         self.client.close()
-
-
-def _secret_values(manifest: Path, args: Mapping[str, Value]) -> frozenset[str]:
-    """The text of every arg given to a secret input, for masking reports (a remote node does not say)."""
-    try:
-        params = load_op(manifest).inputs
-    except OpspecError:
-        return frozenset()
-    return frozenset(str(value.to_python()) for name, value in args.items()
-                     if name in params and params[name].is_secret and isinstance(value.data, (str, int, float))
-                     and str(value.to_python()))

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         running = runner.start(root, values)
         holder.append(running.id)
         try:
-            result = running.wait(timeout)
+            result = running.finish(timeout)
         except Interrupted as interrupt:
             for sig in previous:  # a second Ctrl-C must not cut the clean-up short
                 signal.signal(sig, signal.SIG_IGN)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from ..errors import OpWaitTimeout
 from ..events import Event
 from ..limits import Limits, as_limits
 from ..model.args import args_for
@@ -16,22 +17,32 @@ from .result import CallSite, RunResult
 
 
 class _RootEvents:
-    """Collects the events of one root op from the bus (its id is known only after start)."""
+    """Collects the events of one root op from the bus (its id is known only after start); hands each to
+    ``on_event`` too, as it comes."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_event: Callable[[Event], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._events: list[Event] = []
         self.root_op_id: str | None = None
+        self._on_event = on_event
 
     def __call__(self, event: Event) -> None:
         with self._lock:
-            if self.root_op_id is None or event.root_op_id == self.root_op_id:
-                self._events.append(event)
+            bound = self.root_op_id is not None
+            if bound and event.root_op_id != self.root_op_id:
+                return
+            self._events.append(event)
+        if bound and self._on_event is not None:
+            self._on_event(event)
 
     def bind(self, root_op_id: str) -> None:
         with self._lock:
             self.root_op_id = root_op_id
             self._events = [e for e in self._events if e.root_op_id == root_op_id]
+            early = list(self._events)
+        if self._on_event is not None:
+            for event in early:
+                self._on_event(event)
 
     def snapshot(self) -> list[Event]:
         with self._lock:
@@ -57,22 +68,30 @@ class RunningOp:
         return root is None or root.done.is_set()
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        """Wait for the end and return the result; on ``timeout`` kill the op first (``timed_out`` set)."""
-        timed_out = False
-        try:
-            if self.executor.wait(self.id, timeout) is None:
-                timed_out = True
-                self.executor.kill(self.id, CancelReason.TIMED_OUT)
-                self.executor.wait(self.id)
-        except BaseException:  # Ctrl-C while waiting: stop the op before leaving
-            self.executor.kill(self.id)
-            self.executor.wait(self.id, 30)
-            raise
+        """Wait for the end and return the result; past ``timeout`` raise OpWaitTimeout, the op still running."""
+        if not self._wait(timeout):
+            raise OpWaitTimeout(f"op {self.id} is still running after {timeout:g} s")
+        return self._result(False)
+
+    def finish(self, timeout: float | None = None) -> RunResult:
+        """Wait for the end; past ``timeout`` kill the op and return its result with ``timed_out`` set."""
+        timed_out = not self._wait(timeout)
+        if timed_out:
+            self.executor.kill(self.id, CancelReason.TIMED_OUT)
+            self.executor.wait(self.id)
         return self._result(timed_out)
 
     def kill(self) -> RunResult:
         self.executor.kill(self.id)
-        return self.wait()
+        return self.finish()
+
+    def _wait(self, timeout: float | None) -> bool:
+        try:
+            return self.executor.wait(self.id, timeout) is not None
+        except BaseException:  # Ctrl-C while waiting: stop the op before leaving
+            self.executor.kill(self.id)
+            self.executor.wait(self.id, 30)
+            raise
 
     def _result(self, timed_out: bool) -> RunResult:
         self._unsubscribe()
@@ -96,13 +115,14 @@ class OpRunner:
 
     def start(
         self, pkg: str | os.PathLike[str] | RootPackage, args: Mapping[str, Any] | None = None, *,
-        limits: Limits | Mapping[str, Any] | None = None,
+        limits: Limits | Mapping[str, Any] | None = None, on_event: Callable[[Event], None] | None = None,
     ) -> RunningOp:
-        """Start the op; ``limits`` (a Limits or ``{"memory": "64m", ...}``) apply to every container."""
+        """Start the op; ``limits`` (a Limits or ``{"memory": "64m", ...}``) apply to every container; ``on_event``
+        gets each of its events as it comes (e.g. to show output live)."""
         cwd = self.cwd or Path.cwd()
         root = pkg if isinstance(pkg, RootPackage) else self.executor.resolve(os.fspath(pkg), cwd)
         values = args_for(root.package.manifest, args or {}, cwd)
-        collector = _RootEvents()
+        collector = _RootEvents(on_event)
         unsubscribe = self.executor.bus.subscribe(collector)
         try:
             root_op_id = self.executor.start(root, values, cwd=cwd, limits=as_limits(limits))
@@ -116,4 +136,4 @@ class OpRunner:
         self, pkg: str | os.PathLike[str], args: Mapping[str, Any] | None = None, *, timeout: float | None = None,
         limits: Limits | Mapping[str, Any] | None = None,
     ) -> RunResult:
-        return self.start(pkg, args, limits=limits).wait(timeout if timeout is not None else self.timeout)
+        return self.start(pkg, args, limits=limits).finish(timeout if timeout is not None else self.timeout)

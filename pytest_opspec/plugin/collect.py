@@ -22,6 +22,7 @@ from ..model import OP_FILE, OpCache, ValidationReport, validate_package
 from ..pkgs import PackageResolver
 from ..model.render import render_report, summary_line
 from ..pkgs.discover import find_packages
+from .selection import PackageArgs
 from ..model.scenarios import Kind, Scenario, ScenarioFileError, find_scenario_file, load_scenarios
 
 
@@ -40,8 +41,9 @@ class OpValidationFailed(OpspecError):
 class OpspecSession:
     """The op packages selected for one pytest session, and what their items share."""
 
-    def __init__(self, roots: list[Path], packages: PackageResolver) -> None:
-        self.packages = [package.resolve() for package in find_packages(roots)]
+    def __init__(self, roots: list[Path], packages: PackageResolver, named: PackageArgs | None = None) -> None:
+        self.packages = list(dict.fromkeys(package.resolve() for package in find_packages(roots)))
+        self.named = named or PackageArgs()  # the packages (and items) the command line names
         self._packages = set(self.packages)
         # Directories pytest must enter to reach the packages, even when it would skip them
         # by default (hidden `.opspec`, `build`, ...).
@@ -75,9 +77,11 @@ class OpPackageDir(pytest.Directory):
             raise self.CollectError(str(error.relative_to(self.config.invocation_params.dir))) from None
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        named = self.opspec.named
         for items in self.ihook.pytest_opspec_collect_package_items(package=self):
-            yield from items or ()
-        yield from self._collect_entries()
+            yield from (item for item in items or () if named.wants(self.path, item.name))
+        if not named.selects_items(self.path):
+            yield from self._collect_entries()
 
     def _collect_entries(self) -> Iterator[pytest.Item | pytest.Collector]:
         """Sub-directories and files, through pytest's own hooks (what pytest.Dir does)."""

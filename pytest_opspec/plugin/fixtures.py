@@ -13,9 +13,7 @@ from typing import Any, Iterator, Mapping
 import pytest
 
 from ..backends.base import OpBackend, StartedOp
-from ..backends.executor import ExecutorBackend
-from ..backends.node import NodeBackend
-from ..errors import BackendError, OpspecError
+from ..errors import OpspecError
 from ..events import Event
 from ..executor import RunResult
 from ..limits import Limits, as_limits
@@ -23,7 +21,7 @@ from ..model.args import args_for
 from ..node.client import NodeClient
 from ..pkgs import PackageResolver
 from ..reporting.failures import run_report
-from .session import resources
+from .session import live_printer, require_engine, resources
 from .snapshot import OpSnapshotExtension
 from .throwaway import ArgCopies
 
@@ -39,9 +37,10 @@ class OpRunnerFixture:
 
     def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, copies: ArgCopies,
                  shown_from: Path | None = None, stable_paths: Mapping[str, str] | None = None,
-                 packages: PackageResolver | None = None) -> None:
+                 packages: PackageResolver | None = None, config: pytest.Config | None = None) -> None:
         self.backend = backend
         self.packages = packages or PackageResolver()
+        self.config = config  # for -s -v: show container output live
         self.timeout = timeout
         self.cwd = cwd
         self.shown_from = shown_from or cwd  # reports show paths relative to it
@@ -64,8 +63,9 @@ class OpRunnerFixture:
             values, folder = self._copies.copy(values)
             if folder is not None:
                 stable_paths[str(folder)] = "<args>"
-        started = StableOp(self.backend.start(os.fspath(pkg), values, cwd=self.cwd, limits=as_limits(limits)),
-                           stable_paths)
+        live = live_printer(self.config, package.manifest, values) if self.config is not None else None
+        started = StableOp(self.backend.start(os.fspath(pkg), values, cwd=self.cwd, limits=as_limits(limits),
+                                              on_event=live), stable_paths)
         self._started.append(started)
         return started
 
@@ -78,7 +78,7 @@ class OpRunnerFixture:
 
         With ``check=True`` a run that does not succeed fails the test with a full report.
         """
-        result = self.start(pkg, args, copy_args=copy_args, limits=limits).wait(
+        result = self.start(pkg, args, copy_args=copy_args, limits=limits).finish(
             timeout if timeout is not None else self.timeout)
         if check and not result.succeeded:
             pytest.fail(run_report(result, relative_to=self.shown_from), pytrace=False)
@@ -112,8 +112,17 @@ class StableOp:
     def events(self) -> list[Event]:
         return self._op.events
 
+    @property
+    def done(self) -> bool:
+        return self._op.done
+
     def wait(self, timeout: float | None = None) -> RunResult:
+        """Its result once it ends; past ``timeout`` raises OpWaitTimeout and leaves it running."""
         return self._stable(self._op.wait(timeout))
+
+    def finish(self, timeout: float | None = None) -> RunResult:
+        """Its result once it ends; past ``timeout`` kills it (the result has ``timed_out`` set)."""
+        return self._stable(self._op.finish(timeout))
 
     def kill(self) -> RunResult:
         return self._stable(self._op.kill())
@@ -121,22 +130,6 @@ class StableOp:
     def _stable(self, result: RunResult) -> RunResult:
         result.stable_paths = {**result.stable_paths, **self._stable_paths}
         return result
-
-
-def _ready_backend(config: pytest.Config) -> OpBackend:
-    """The backend, failing the test (without a traceback) when it cannot run ops."""
-    backend = resources(config).backend()
-    problem = None
-    try:
-        if isinstance(backend, ExecutorBackend):
-            backend.executor()
-        elif isinstance(backend, NodeBackend):
-            backend.check_live()
-    except BackendError as error:
-        problem = str(error)
-    if problem is not None:  # failed outside the except block, so no "during handling of" chain is shown
-        pytest.fail(problem, pytrace=False)
-    return backend
 
 
 @pytest.fixture(scope="session")
@@ -150,9 +143,9 @@ def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
     """Run ops from a test: ``op_runner.run(pkg, args)``, ``op_runner.start(pkg, args)``, ``op_runner.kill(op)``."""
     config = request.config
     session = resources(config)
-    runner = OpRunnerFixture(_ready_backend(config), timeout=session.settings.timeout, cwd=request.path.parent,
+    runner = OpRunnerFixture(require_engine(config), timeout=session.settings.timeout, cwd=request.path.parent,
                              copies=session.arg_copies(), shown_from=config.invocation_params.dir,
-                             stable_paths=temp_dirs_of(request), packages=session.packages)
+                             stable_paths=temp_dirs_of(request), packages=session.packages, config=config)
     yield runner
     runner.close()
 

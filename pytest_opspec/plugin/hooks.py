@@ -16,8 +16,9 @@ from . import options as settings
 from . import termination
 from .collect import OpPackageDir, OpspecSession, package_collector, validation_items
 from .items import scenario_items
-from .session import (RESOURCES, WORKER_DIR_KEY, WORKER_ENGINE_KEY, WORKER_PID_KEY, WORKER_SESSION_KEY,
-                      OpspecResources)
+from .selection import PackageArgs, package_args
+from .session import (ENGINE_FIXTURES, ENGINE_MARKER, RESOURCES, WORKER_DIR_KEY, WORKER_ENGINE_KEY, WORKER_PID_KEY,
+                      WORKER_SESSION_KEY, OpspecResources, require_engine)
 
 # The fixtures (op_runner, op_snapshot, node_client, opspec_backend).
 pytest_plugins = ["pytest_opspec.plugin.fixtures"]
@@ -36,6 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{ENGINE_MARKER}: needs a container engine (call scenarios, tests using "
+                            "op_runner, node_client or opspec_backend); -m 'not opspec_engine' leaves them out")
     loaded = settings.load(config)
     workerinput = getattr(config, "workerinput", None)  # set by pytest-xdist in its workers
     config.stash[RESOURCES] = OpspecResources(
@@ -55,18 +58,23 @@ def pytest_configure(config: pytest.Config) -> None:
         # Asked for on its own, the suite is the whole run (not the default testpaths besides).
         if not roots and config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = []
-    if not roots:
+    named_by_user = config.args_source is pytest.Config.ArgsSource.ARGS
+    named = PackageArgs()
+    if named_by_user:  # `pytest examples/hello::call[x]`: a package (or an item in one) named on the command line
+        config.args, named = package_args(config.args, config.invocation_params.dir)
+    if not roots and not named.packages:
         return
     try:
-        session = OpspecSession(roots, config.stash[RESOURCES].packages)
+        session = OpspecSession([*roots, *named.packages], config.stash[RESOURCES].packages, named)
     except OSError as error:
         raise pytest.UsageError(f"{PATHS.pytest_flag}: {error}") from None
     config.stash[_SESSION] = session
-    # pytest only walks its own args: add the op package paths. Given on the command line
-    # without test paths, they replace the default (testpaths or the current directory).
-    if loaded.paths_source is Source.CLI and config.args_source is not pytest.Config.ArgsSource.ARGS:
+    # pytest only walks its own args: add the op package paths. Given on the command line without test
+    # paths, they replace the default (testpaths or the current directory); paths from the env or ini are
+    # walked only when the command line names nothing (`pytest test_ops.py` runs just that file).
+    if loaded.paths_source is Source.CLI and not named_by_user:
         config.args = [str(root) for root in roots]
-    else:
+    elif loaded.paths_source is Source.CLI or not named_by_user:
         known = {Path(arg).resolve() for arg in config.args}
         config.args = [*config.args, *(str(root) for root in roots if root.resolve() not in known)]
 
@@ -94,6 +102,18 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     if session is not None and session.is_package(path):
         return package_collector(path, parent, session)
     return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ENGINE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(ENGINE_MARKER)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker(ENGINE_MARKER) is not None:
+        require_engine(item.config)
 
 
 @pytest.hookimpl(optionalhook=True)

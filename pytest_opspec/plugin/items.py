@@ -25,7 +25,7 @@ from ..errors import BackendError, OpspecError
 from ..events import Outcome
 from ..executor import RunResult
 from ..executor.result import strip_error_frame
-from .session import resources
+from .session import ENGINE_MARKER, live_printer, resources
 from ..model import InvalidOpError, Param, load_op
 from ..reporting.failures import run_report
 from ..model.scenarios import (Expect, Kind, Scenario, container_mismatches, output_mismatches, scenario_ids,
@@ -42,6 +42,14 @@ class ScenarioItem(pytest.Function):
     """A scenario as a test; reported at its line in the scenario file."""
 
     scenario: Scenario
+
+    @property
+    def id(self) -> Any:
+        # pytest >= 9 matches the ids it reads back from its cache (--lf, --ff, --sw) in parsed form: the name
+        # `call` with params `greets someone`. Built from the item's name, the id would be one name
+        # `call[greets someone]` and never match; so give it the parsed form of the same text.
+        own = super().id
+        return type(own).parse(str(own))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         position = self.scenario.position()
@@ -66,6 +74,8 @@ def scenario_items(package: OpPackageDir) -> list[pytest.Item]:
         item.scenario = scenario
         if scenario.skip is not None:
             item.add_marker(pytest.mark.skip(reason=scenario.skip or f"skip: in {scenario.file.name}"))
+        if scenario.kind is Kind.CALL:
+            item.add_marker(ENGINE_MARKER)
         if scenario.xfail is not None:
             item.add_marker(pytest.mark.xfail(reason=scenario.xfail or f"xfail: in {scenario.file.name}"))
         items.append(item)
@@ -137,14 +147,15 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
             started_args, folder = copies.copy(args)
             # A remote opRef starts by its ref, so the run reports its provenance.
             started = backend.start(scenario.op_ref or scenario.pkg_dir, started_args, cwd=scenario.pkg_dir,
-                                    limits=scenario.limits)
+                                    limits=scenario.limits,
+                                    on_event=live_printer(config, package.dir if package else scenario.pkg_dir, args))
         except BackendError:  # no engine or no node: not an op that fails
             raise
         except OpspecError as error:  # args the op refuses: the call fails before it runs
             _not_started(scenario, header, error)
             return
         timeout = scenario.timeout or session.settings.timeout
-        result = started.wait(timeout)
+        result = started.finish(timeout)
         if folder is not None:
             result.stable_paths = {str(folder): "<args>"}
         try:

@@ -14,7 +14,8 @@ from ..limits import NO_LIMITS, Limits
 from ..node.tls import ClientTLS, TLSConfigError
 from ..options import (CONFORMANCE_OPTIONS, CPUS, IMAGE_MAP, KEEP_CONTAINERS, MEMORY, NETWORK, NODE_CA,
                        NODE_CLIENT_CERT, NODE_CLIENT_KEY, NODE_URL, OFFLINE, OPTIONS, PATHS, PIDS_LIMIT, PKG_CACHE,
-                       PKG_MAP, PULL, TIMEOUT, Kind, Option, OptionError, Source, limits_from, resolve)
+                       PKG_MAP, PULL, SKIP_WITHOUT_ENGINE, TIMEOUT, Kind, Option, OptionError, Source, limits_from,
+                       resolve)
 from ..pkgs import PkgOptions
 from ..runtime.base import PullPolicy
 
@@ -33,10 +34,7 @@ def add_options(parser: pytest.Parser) -> None:
         prefix = ("run the node conformance suite as tests against the node at URL; " if option is _CONFORMANCE_URL
                   else "conformance suite: " if conformance else "")
         help_text = f"{prefix}{option.help} (precedence: {option.pytest_flag} > env {option.env} > ini {option.ini})"
-        if option.kind is Kind.PATHS:
-            group.addoption(option.pytest_flag, dest=option.ini, action="extend", nargs="+", metavar=option.metavar,
-                            default=None, help=help_text)
-        elif option.kind is Kind.LIST:
+        if option.kind in (Kind.PATHS, Kind.LIST):  # one value per flag, so test paths after it stay test paths
             group.addoption(option.pytest_flag, dest=option.ini, action="append", metavar=option.metavar,
                             default=None, help=help_text)
         elif option.kind is Kind.OPTIONAL:
@@ -73,6 +71,7 @@ class PluginSettings:
     keep_containers: bool = False
     packages: PkgOptions = field(default_factory=PkgOptions)
     limits: Limits = NO_LIMITS  # for every op the session runs
+    skip_without_engine: bool = False
 
 
 def load(config: pytest.Config) -> PluginSettings:
@@ -88,6 +87,7 @@ def load(config: pytest.Config) -> PluginSettings:
         timeout=read(config, TIMEOUT)[0], keep_containers=read(config, KEEP_CONTAINERS)[0],
         packages=PkgOptions(cache_dir=read(config, PKG_CACHE)[0], offline=read(config, OFFLINE)[0],
                             pkg_map=dict(read(config, PKG_MAP)[0])), limits=limits,
+        skip_without_engine=read(config, SKIP_WITHOUT_ENGINE)[0],
     )
 
 

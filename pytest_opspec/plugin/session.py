@@ -12,22 +12,26 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pytest
 
-from ..backends.base import OpBackend
+from ..backends.base import OpBackend, secret_arg_values
 from ..backends.executor import ExecutorBackend
 from ..backends.node import NodeBackend
 from ..backends.runtime import RuntimeFactory, make_runtime, sweep_session
-from ..errors import OpspecError
+from ..errors import BackendError, OpspecError
+from ..events import Event
 from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
+from ..reporting.console import EventPrinter
 from ..runtime.base import LABEL_OWNER
+from ..values import Value
 from .options import PluginSettings
 from .session_node import SessionNode
 from .throwaway import ArgCopies
@@ -149,3 +153,39 @@ RESOURCES = pytest.StashKey[OpspecResources]()
 
 def resources(config: pytest.Config) -> OpspecResources:
     return config.stash[RESOURCES]
+
+
+# The marker on every item that needs a container engine (or the node of --opspec-node-url), and the
+# fixtures that make a test such an item.
+ENGINE_MARKER = "opspec_engine"
+ENGINE_FIXTURES = frozenset({"op_runner", "node_client", "opspec_backend"})
+
+
+def require_engine(config: pytest.Config) -> OpBackend:
+    """The backend, ready to run ops; otherwise this item is an error with one line saying why (or is skipped
+    with --opspec-skip-without-engine). The first failed attempt is remembered, so later items fail at once."""
+    session = resources(config)
+    backend = session.backend()
+    problem = None
+    try:
+        if isinstance(backend, ExecutorBackend):
+            backend.executor()
+        elif isinstance(backend, NodeBackend):
+            backend.check_live()
+    except BackendError as error:
+        problem = str(error)
+    if problem is None:
+        return backend
+    # Raised outside the except block, so no "during handling of" chain is shown.
+    if session.settings.skip_without_engine:
+        pytest.skip(problem)
+    pytest.fail(f"{problem}\n(this test needs it: leave such tests out with -m 'not {ENGINE_MARKER}', or skip them "
+                f"with --opspec-skip-without-engine)", pytrace=False)
+
+
+def live_printer(config: pytest.Config, manifest: Path, args: Mapping[str, Value]) -> Callable[[Event], None] | None:
+    """With ``-s -v``: a printer of the op's events as they come, with the prefixes of `opspec run`."""
+    if config.getoption("capture") != "no" or config.get_verbosity() < 1:
+        return None
+    secrets = secret_arg_values(manifest, args)
+    return EventPrinter(sys.stdout, secrets=lambda: secrets)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 from pytest_opspec.backends.runtime import make_runtime
+from pytest_opspec.errors import OpWaitTimeout
 from pytest_opspec.events import EventType, Outcome
 from pytest_opspec.executor import Executor, OpRunner
 from pytest_opspec.runtime.base import PullPolicy
@@ -38,3 +42,14 @@ def test_output_bytes_have_text_accessors(runner: OpRunner, make_op: Callable[..
     assert container.started and container.exit_code == 0
     assert container.stdout == "hé\n".encode() and container.stdout_text == "hé\n"
     assert container.stderr == b"oops\n" and container.stderr_text == "oops\n"
+
+
+def test_wait_raises_on_timeout_and_leaves_the_op_running(runner: OpRunner, make_op: Callable[..., Path]) -> None:
+    pkg = make_op("nap", "name: nap\nrun: { container: { image: { ref: 'alpine:3.19' }, cmd: [sleep, '30'] } }\n")
+    started = runner.start(pkg)
+    with pytest.raises(OpWaitTimeout, match=r"still running after 0\.5 s"):
+        started.wait(0.5)
+    assert not started.done
+    begun = time.monotonic()
+    result = started.kill()
+    assert result.outcome is Outcome.KILLED and time.monotonic() - begun < 20

@@ -201,3 +201,13 @@ def test_matchers_and_container_expectations_in_scenarios(pytester: pytest.Pytes
         "  containers[[]0].stdout: expected contains('cooling'), got 'version=1.4.*",
         "  containers[[]2]: expected container #3; the op ran 2",
     ])
+
+
+def test_s_v_streams_container_output_live_with_run_prefixes(project: Path, pytester: pytest.Pytester) -> None:
+    write(project, "ops/fs.mkdir/scenarios.yml", "- name: live\n  call: { expect: success, scope: { dir: fixtures/in } }\n")
+    result = pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider", "-k", "live", "-s", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*▶ op fs.mkdir started", "[[]fs.mkdir alpine:3.19 *] out 1 none",
+                                 "[[]fs.mkdir alpine:3.19 *] err 1", "✔ op fs.mkdir succeeded"])
+    quiet = pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider", "-k", "live", "-v")
+    assert "out 1 none" not in quiet.stdout.str()
