@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import socket
@@ -71,6 +72,11 @@ def _split_ref(image: str) -> tuple[str, str | None]:
     return image, "latest"
 
 
+# Every pull failure says how to run the op on an image that is at hand instead.
+_MAP_HINT = ("; to run it as a local image, map it with the image map option (pytest --opspec-image-map, "
+             "opspec run/node --image-map, env OPSPEC_IMAGE_MAP, ini opspec_image_map: REF=LOCAL, '*' as a wildcard)")
+
+
 class DockerRuntime:
     """Runs containers on a Docker engine.
 
@@ -124,10 +130,18 @@ class DockerRuntime:
     # -- images -------------------------------------------------------------------------------
 
     def map_image(self, image: str) -> str:
-        mapped = self.image_map.get(image)
-        if mapped is None and _split_ref(image)[1] == "latest" and ":" not in image.rsplit("/", 1)[-1]:
-            mapped = self.image_map.get(f"{image}:latest")
-        return mapped or image
+        """The image to run for ``image``: an exact entry first (``alpine`` also matches ``alpine:latest``),
+        then the first entry whose ``*`` pattern matches (``opspecpkgs/*=local/busybox:1``)."""
+        names = [image]
+        if _split_ref(image)[1] == "latest" and ":" not in image.rsplit("/", 1)[-1]:
+            names.append(f"{image}:latest")
+        for name in names:
+            if name in self.image_map:
+                return self.image_map[name]
+        for pattern, target in self.image_map.items():
+            if "*" in pattern and any(fnmatch.fnmatchcase(name, pattern) for name in names):
+                return target
+        return image
 
     def _image_present(self, image: str) -> bool:
         try:
@@ -143,12 +157,12 @@ class DockerRuntime:
             stream = self._api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth_config)
             for message in stream:
                 if "error" in message:
-                    raise ImagePullError(f"pulling image {image} failed: {message['error']}")
+                    raise ImagePullError(f"pulling image {image} failed: {message['error']}{_MAP_HINT}")
                 on_progress(_progress_line(message))
         except docker.errors.APIError as error:
-            raise ImagePullError(f"pulling image {image} failed: {error.explanation or error}") from None
+            raise ImagePullError(f"pulling image {image} failed: {error.explanation or error}{_MAP_HINT}") from None
         except requests.exceptions.RequestException as error:
-            raise ImagePullError(f"pulling image {image} failed: {error}") from None
+            raise ImagePullError(f"pulling image {image} failed: {error}{_MAP_HINT}") from None
 
     def _prepare_image(self, image: str, auth: RegistryAuth | None, on_progress: PullProgressCallback) -> None:
         if self.pull_policy is PullPolicy.ALWAYS:
@@ -156,7 +170,7 @@ class DockerRuntime:
 
     def _pull_missing(self, image: str, auth: RegistryAuth | None, on_progress: PullProgressCallback) -> None:
         if self.pull_policy is PullPolicy.NEVER:
-            raise ImagePullError(f"image {image} is not present locally and the pull policy is 'never'")
+            raise ImagePullError(f"image {image} is not present locally and the pull policy is 'never'{_MAP_HINT}")
         self.pull(image, auth, on_progress)
 
     # -- containers ---------------------------------------------------------------------------

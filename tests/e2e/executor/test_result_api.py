@@ -14,6 +14,8 @@ from pytest_opspec.events import EventType, Outcome
 from pytest_opspec.executor import Executor, OpRunner
 from pytest_opspec.runtime.base import PullPolicy
 
+from ...support import TEST_IMAGE
+
 
 def test_a_container_that_never_started_has_no_exit_code_and_says_why(
         tmp_path: Path, make_op: Callable[..., Path]) -> None:
@@ -25,6 +27,7 @@ def test_a_container_that_never_started_has_no_exit_code_and_says_why(
     [container] = result.containers
     assert container.exit_code is None and container.started is False
     assert "opspec-test/no-such-image:0" in (container.error or "")
+    assert "--opspec-image-map" in (container.error or "")  # what to do about it
     [exited] = [e for e in result.events if e.type is EventType.CONTAINER_EXITED]
     assert "exitCode" not in exited.to_json()["containerExited"]
     assert "exit code None" not in result.summary() and "never started" in result.summary()
@@ -53,3 +56,12 @@ def test_wait_raises_on_timeout_and_leaves_the_op_running(runner: OpRunner, make
     begun = time.monotonic()
     result = started.kill()
     assert result.outcome is Outcome.KILLED and time.monotonic() - begun < 20
+
+
+def test_image_map_wildcards_run_a_whole_registry_path_locally(tmp_path: Path, make_op: Callable[..., Path]) -> None:
+    pkg = make_op("tool", "name: tool\nrun:\n  container:\n    image: { ref: 'opspecpkgs/some-tool:2.1' }\n"
+                          "    cmd: [echo, mapped]\n")
+    runtime = make_runtime(pull_policy=PullPolicy.NEVER, image_map={"opspecpkgs/*": TEST_IMAGE})
+    with Executor(runtime, data_dir=tmp_path / "data", close_runtime=True) as executor:
+        result = OpRunner(executor, timeout=60).run(pkg)
+    assert result.succeeded and result.containers[0].stdout_text == "mapped\n"
