@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     for cmd in COMMANDS.values():
         sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         cmd.configure(sub)
-        sub.set_defaults(run=cmd.run)
+        sub.set_defaults(run=cmd.run, parser=sub)  # usage errors show the subcommand's usage
     return parser
 
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except (UsageError, OptionError) as error:
-        parser.error(str(error))  # exits 2
+        args.parser.error(str(error))  # exits 2
     except OpspecError as error:
         print(f"opspec: {error}", file=sys.stderr)
         return EXIT_FAILED

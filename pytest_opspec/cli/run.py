@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..backends.runtime import make_runtime
+from ..errors import OpspecError
 from ..executor import Executor, OpRunner, RunResult, resolve_root
 from ..model import Param, load_op
-from ..model.args import document_arg, parse_text_arg
+from ..model.args import ArgError, document_arg, parse_text_arg
 from ..model.problems import InvalidOpError
 from ..model.yaml12 import load_yaml_file
 from ..options import add_command_options, limits_from, read_command_options
 from ..pkgs import PackageResolver
+from ..pkgs.refs import is_remote_ref
 from ..reporting.console import EventPrinter, format_value
-from ..values import Value
+from ..values import Value, ValueType
 from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
 
 
@@ -40,6 +43,9 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--args-file", metavar="FILE",
                         help="a YAML or JSON file mapping input names to values (plain, or typed as {string: x})")
     add_command_options(parser, "run")
+    parser.add_argument("--output-dir", metavar="DIR",
+                        help="keep the op's file and dir outputs: copy each to DIR/<output name> (printed paths "
+                             "point there); without it they are removed when the command ends")
     parser.add_argument("--format", choices=("human", "json"), default="human",
                         help="how to print the outputs at the end (default: human)")
 
@@ -78,9 +84,17 @@ def run(args: argparse.Namespace) -> int:
     timeout = options["timeout"]
 
     packages = PackageResolver(package_options(options))
-    root = resolve_root(packages, args.pkg, cwd)
+    try:
+        root = resolve_root(packages, args.pkg, cwd)
+    except OpspecError as error:
+        if is_remote_ref(args.pkg):  # a fetch that failed is no mistake on the command line
+            raise
+        raise UsageError(f"PKG {args.pkg!r}: {error}") from None
     op = load_op(root.package.manifest)
-    values = _collect_args(args, op.inputs, cwd)
+    try:
+        values = _collect_args(args, op.inputs, cwd)
+    except ArgError as error:
+        raise UsageError(str(error)) from None
     secret_outputs = {name for name, param in op.outputs.items() if param.is_secret}
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -105,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         holder.append(running.id)
         try:
             result = running.finish(timeout)
+            if args.output_dir:  # before the executor's clean-up removes the run's scratch files
+                result.values = keep_outputs(result.values, Path(args.output_dir))
         except Interrupted as interrupt:
             for sig in previous:  # a second Ctrl-C must not cut the clean-up short
                 signal.signal(sig, signal.SIG_IGN)
@@ -119,6 +135,29 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     _print_result(result, secret_outputs, args.format, timeout)
     return EXIT_OK if result.succeeded else EXIT_FAILED
+
+
+def keep_outputs(values: Mapping[str, Value], directory: Path) -> dict[str, Value]:
+    """``values`` with each file and dir output copied to ``directory/<name>`` (and pointing there)."""
+    kept: dict[str, Value] = {}
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, value in values.items():
+        if value.type not in (ValueType.FILE, ValueType.DIR):
+            kept[name] = value
+            continue
+        target = directory / name
+        try:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            if value.type is ValueType.DIR:
+                shutil.copytree(value.data, target, symlinks=True)
+            else:
+                shutil.copy2(value.data, target)
+        except OSError as error:
+            raise OpspecError(f"--output-dir: cannot keep output {name!r} at {target}: "
+                              f"{error.strerror or error}") from None
+        kept[name] = Value(value.type, str(target.resolve()))
+    return kept
 
 
 def _print_result(result: RunResult, secret_outputs: set[str], output_format: str, timeout: float | None) -> None:

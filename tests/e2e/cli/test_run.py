@@ -78,16 +78,15 @@ def test_run_failure_exits_1_with_the_reason(make_op) -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_run_usage_errors_exit_2(make_op) -> None:
+def test_run_usage_errors_exit_2_with_the_subcommands_usage(make_op) -> None:
     pkg = make_op("u", "name: u\ninputs: { n: { number: {} } }\n")
-    assert opspec("run", str(pkg), "-a", "novalue").returncode == 2
-    not_a_number = opspec("run", str(pkg), "-a", "n=abc")
-    assert not_a_number.returncode == 1 and "'abc' is not a number" in not_a_number.stderr
-    for bad in ("0", "-5", "soon"):
-        refused = opspec("run", str(pkg), "--timeout", bad)
-        assert refused.returncode == 2 and "--timeout: " in refused.stderr, bad
+    for args in (["-a", "novalue"], ["-a", "n=abc"], ["--timeout", "0"], ["--timeout", "-5"], ["--timeout", "soon"]):
+        refused = opspec("run", str(pkg), *args)
+        assert refused.returncode == 2 and refused.stderr.startswith("usage: opspec run "), (args, refused.stderr)
+    assert "'abc' is not a number" in opspec("run", str(pkg), "-a", "n=abc").stderr
     missing = opspec("run", "/no/such/pkg")
-    assert missing.returncode == 1 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 2 and "usage: opspec run " in missing.stderr and "not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def test_ctrl_c_stops_the_op_and_removes_its_containers(make_op) -> None:
@@ -159,3 +158,23 @@ def test_run_refuses_bad_limits_naming_the_option(make_op) -> None:
     ):
         done = opspec("run", str(pkg), *args, env={**ENV, **env})
         assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_output_dir_keeps_file_and_dir_outputs(make_op, tmp_path: Path) -> None:
+    pkg = make_op("make", """
+        name: make
+        outputs:
+          report: { file: {} }
+          site: { dir: {} }
+        run:
+          container:
+            image: { ref: 'alpine:3.19' }
+            cmd: [sh, -c, 'echo done > /report.txt; mkdir -p /site/a; echo x > /site/a/b.txt']
+            files: { /report.txt: $(report) }
+            dirs: { /site: $(site) }
+    """)
+    kept = tmp_path / "kept"
+    done = opspec("run", str(pkg), "--output-dir", str(kept))
+    assert done.returncode == 0, done.stderr
+    assert (kept / "report").read_text() == "done\n" and (kept / "site" / "a" / "b.txt").read_text() == "x\n"
+    assert f"report: {kept.resolve() / 'report'}" in done.stdout and f"site: {kept.resolve() / 'site'}" in done.stdout
