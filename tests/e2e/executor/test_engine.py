@@ -28,7 +28,7 @@ def test_missing_image_with_pull_policy_never_fails_clearly(make_op, tmp_path: P
     assert result.outcome is Outcome.FAILED
     assert "example.invalid/nope:1 is not present locally" in result.error
     container = result.containers[0]
-    assert (container.exit_reason, container.exit_code) == ("not-started", None)  # never ran
+    assert (container.exit_reason, container.exit_code, container.started) == ("not-started", None, False)  # never ran
 
 
 def test_missing_image_that_cannot_be_pulled_fails_clearly(runner: OpRunner, make_op) -> None:
