@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Sequence
 
 from ..model import OpCache, ValidationReport, validate_package
 from ..model.render import render_report, summary_line
+from ..model.scenarios import ScenarioFileError, find_scenario_file, load_scenarios
 from ..pkgs.discover import find_packages
 from ..options import add_command_options, read_command_options
 from ..pkgs import PackageResolver
@@ -37,7 +39,7 @@ def validate(args: argparse.Namespace) -> int:
     if args.fetch and options.offline:
         raise UsageError("--fetch and offline mode (--offline or env OPSPEC_OFFLINE) contradict each other")
     cache = OpCache(PackageResolver(options), fetch=args.fetch)
-    reports = [validate_package(package, cache) for package in packages]
+    reports = [with_scenarios(validate_package(package, cache)) for package in packages]
     invalid = [report for report in reports if not report.ok]
     if args.format == "json":
         json.dump({"valid": bool(reports) and not invalid,
@@ -52,6 +54,18 @@ def validate(args: argparse.Namespace) -> int:
             print(f"{body}\n{summary_line(report)}" if body else summary_line(report))
         print(_summary_text(reports, args.paths))
     return EXIT_OK if reports and not invalid else EXIT_FAILED
+
+
+def with_scenarios(report: ValidationReport) -> ValidationReport:
+    """The report with the problems of the package's scenarios.yml/scenarios.json (a broken one stops pytest
+    from collecting the package's tests), each at its line."""
+    try:
+        file = find_scenario_file(report.pkg_dir)
+        if file is not None:
+            load_scenarios(file)
+    except ScenarioFileError as error:
+        return replace(report, problems=[*report.problems, *error.problems])
+    return report
 
 
 def _summary(reports: list[ValidationReport]) -> dict[str, int]:

@@ -7,6 +7,7 @@ that real packages get no false failures (see docs/compatibility.md, "Static che
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -406,9 +407,17 @@ def _check_refs(context: CheckContext, scope: frozenset[str], location: Location
     def warn(message: str) -> Problem:
         return context.warning("scope-refs", message, location)
 
+    if _UNCLOSED_REF.search(text):
+        yield warn(f"{text!r} opens '$(' without a closing ')': it stays literal text at run time; "
+                   "write $(name)")
     if section:
-        if bound_name(text):
-            # `$(name)` / `name` in files/dirs is an in/out binding: an unknown name is an output.
+        name = bound_name(text)
+        if name:
+            # `$(name)` / `name` in files/dirs is an in/out binding: an unknown name is an output. One spelled
+            # like a name in scope and declared nowhere is likely a typo that silently binds an empty dir/file.
+            if name not in scope and name not in context.op.outputs and (guess := _did_you_mean(name, scope)):
+                yield warn(f"{name!r} names nothing in scope, so the container starts with an empty {section[:-1]} "
+                           f"here (bound as a new value {name!r}); did you mean $({guess})?")
             if not text.startswith("$("):
                 yield warn(f"bare name {text!r} is a deprecated form; write $({text})")
             return
@@ -427,7 +436,9 @@ def _check_refs(context: CheckContext, scope: frozenset[str], location: Location
             continue  # package paths: see pkg-files
         if NAME.match(ref):
             if ref not in scope:
-                yield warn(f"$({ref}) names no input and no value bound earlier; it stays literal text at run time")
+                guess = _did_you_mean(ref, scope)
+                yield warn(f"$({ref}) names no input and no value bound earlier; it stays literal text at run time"
+                           + (f"; did you mean $({guess})?" if guess else ""))
             elif section and text.startswith(f"$({ref})/"):
                 yield warn(f"$({ref})/... (a path under a dir value) is a deprecated form")
         elif match := _DIR_PATH_REF.match(ref):
@@ -437,6 +448,14 @@ def _check_refs(context: CheckContext, scope: frozenset[str], location: Location
         else:
             yield warn(f"$({ref}) is not an opspec reference and stays literal text (e.g. for a shell to "
                        "expand); opspec has no escape for '$('")
+
+
+_UNCLOSED_REF = re.compile(r"\$\([^)]*$")
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _short(value: Any) -> str:

@@ -92,3 +92,11 @@ def test_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
     assert "not a text file" in result.stdout
+
+
+def test_scenario_files_are_validated_too(make_pkg, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg = make_pkg("checked", "name: checked\nrun: {container: {image: {ref: a}}}\n",
+                   **{"scenarios.yml": "- name: x\n  call: { expect: success, outptus: {} }\n"})
+    code, out, _ = run(capsys, "validate", str(pkg))
+    assert code == 1
+    assert (f"{pkg}/scenarios.yml:2:28: [0].call.outptus: unknown key 'outptus'; expected one of" in out), out

@@ -232,3 +232,25 @@ def test_missing_package_paths_are_warnings(make_pkg) -> None:
         ("warning", "run.container.cmd[1]", "'/missing.txt' (referenced as $(/missing.txt)) does not exist in "
                                             "the package")]
     assert found(pkg, "scope-refs") == []
+
+
+def test_unclosed_refs_and_misspelled_names_say_what_to_write(make_pkg) -> None:
+    pkg = make_pkg("typos", f"""
+        name: typos
+        inputs:
+          src: {{ dir: {{}} }}
+          greeting: {{ string: {{}} }}
+        run:
+          container:
+            {IMAGE}
+            cmd: [echo, '$(contents', $(greting)]
+            dirs: {{ /src2: $(srcc), /built: $(output) }}
+        """)
+    messages = [message for _, _, message in found(pkg, "scope-refs")]
+    assert messages == [
+        "'$(contents' opens '$(' without a closing ')': it stays literal text at run time; write $(name)",
+        "$(greting) names no input and no value bound earlier; it stays literal text at run time; "
+        "did you mean $(greeting)?",
+        "'srcc' names nothing in scope, so the container starts with an empty dir here (bound as a new value "
+        "'srcc'); did you mean $(src)?",
+    ]
