@@ -9,6 +9,7 @@ interface, and ``RunResult.from_events`` builds results from any node's events.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -17,10 +18,11 @@ from typing import Callable, Mapping, Protocol
 from ..errors import OpspecError
 from ..events import Event
 from ..executor import RunResult, interpret_op
-from ..model import load_op
+from ..model import Param, load_op
 from ..pkgs import PackageResolver
 from ..limits import NO_LIMITS, Limits
 from ..values import Value
+from ..values.secrets import Secrets, secrets_of
 
 
 class StartedOp(Protocol):
@@ -87,13 +89,19 @@ def interpret_here(pkg: str | os.PathLike[str], args: Mapping[str, Value], *, cw
         return interpret_op(os.fspath(pkg), args, cwd=cwd, scratch_dir=Path(scratch), packages=packages)
 
 
-def secret_arg_values(manifest: Path, args: Mapping[str, Value]) -> frozenset[str]:
-    """The text of every arg given to a secret input, for masking reports (a remote node does not say)."""
-    try:
-        params = load_op(manifest).inputs
-    except OpspecError:
-        return frozenset()
-    return frozenset(str(value.to_python()) for name, value in args.items()
-                     if name in params and params[name].is_secret and isinstance(value.data, (str, int, float))
-                     and str(value.to_python()))
+@dataclasses.dataclass(frozen=True)
+class SecretParams:
+    """What a client can know of an op's secrets (a node's events do not say): the args it gave to secret
+    inputs, and which outputs are secret."""
+
+    secrets: Secrets
+    outputs: Mapping[str, Param]
+
+    @classmethod
+    def of(cls, manifest: Path, args: Mapping[str, Value]) -> SecretParams:
+        try:
+            op = load_op(manifest)
+        except OpspecError:
+            return cls(Secrets(), {})
+        return cls(secrets_of(op.inputs, args), op.outputs)
 

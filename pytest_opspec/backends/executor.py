@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import threading
@@ -15,19 +14,18 @@ from ..executor import Executor, OpRunner, RunResult
 from ..pkgs import PackageResolver
 from ..limits import NO_LIMITS, Limits
 from ..runtime.base import ContainerRuntime, PullPolicy
+from ..runtime.lease import sweep_dead_leases
 from ..values import Value
 from .base import StartedOp, interpret_here
 from .runtime import RuntimeFactory, make_runtime
-
-log = logging.getLogger(__name__)
 
 
 class ExecutorBackend:
     """The bundled executor, in this process, on the local Docker engine.
 
     The engine is connected on the first ``start``, not before: collection, validation and interpretation
-    never need it. That first connection also sweeps what crashed sessions on this host left behind
-    (their process is gone), the way testcontainers' reaper does. Every container and network is
+    never need it. That first connection also sweeps what dead sessions left when their reaper could
+    not clean up (only leases that provably have no holder, runtime/lease.py). Every container and network is
     labelled with ``owner`` (the pytest session id, shared by all xdist workers), so the session's
     controller can remove all of it at the end with one sweep.
     """
@@ -78,12 +76,7 @@ class ExecutorBackend:
                 except EngineUnavailableError as error:
                     self._unavailable = error
                     raise
-                try:
-                    removed = runtime.sweep_stale()
-                    if removed:
-                        log.info("removed %d containers/networks left behind by crashed sessions", removed)
-                except Exception as error:  # a failed sweep must not stop the session
-                    log.warning("could not sweep stale containers: %s", error)
+                sweep_dead_leases(runtime)
                 self._runtime = runtime
                 self._executor = Executor(runtime, owner=self.owner, keep_containers=self._keep_containers,
                                           packages=self.packages, default_limits=self._default_limits)

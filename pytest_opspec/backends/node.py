@@ -18,7 +18,8 @@ from ..node.client import NodeClient, NodeError
 from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
 from ..values import Value
-from .base import StartedOp, interpret_here, secret_arg_values
+from ..values.secrets import secrets_of
+from .base import SecretParams, StartedOp, interpret_here
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,12 @@ class NodeOp:
     # How long to wait for a killed op's opEnded before giving up on the node.
     KILL_GRACE = 60.0
 
-    def __init__(self, client: NodeClient, op_id: str, secret_values: frozenset[str],
+    def __init__(self, client: NodeClient, op_id: str, secret_params: SecretParams,
                  on_event: Callable[[Event], None] | None = None) -> None:
         self.id = op_id
         self._on_event = on_event
         self._client = client
-        self._secret_values = secret_values
+        self._secret_params = secret_params
         self._lock = threading.Lock()
         self._events: list[Event] = []
         self._ended = threading.Event()
@@ -94,7 +95,9 @@ class NodeOp:
             raise self._stream_error
         if not self._ended.is_set():
             raise OpspecError(f"op {self.id} did not end within {self.KILL_GRACE:g} s of being killed")
-        return RunResult.from_events(self.id, self.events, timed_out=timed_out, secret_values=self._secret_values)
+        result = RunResult.from_events(self.id, self.events, timed_out=timed_out, secrets=self._secret_params.secrets)
+        secrets_of(self._secret_params.outputs, result.values, into=result.secrets)
+        return result
 
     def kill(self) -> RunResult:
         if not self._ended.is_set():
@@ -143,7 +146,7 @@ class NodeBackend:
             if error.status >= 500:  # the node's own fault, not a call that fails
                 raise BackendError(f"the node at {self.client.base_url} failed to start the op: {error}") from None
             raise
-        started = NodeOp(self.client, op_id, secret_arg_values(package.manifest, args), on_event)
+        started = NodeOp(self.client, op_id, SecretParams.of(package.manifest, args), on_event)
         with self._lock:
             self._started[op_id] = started
         return started

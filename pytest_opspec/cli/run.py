@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from ..backends.runtime import make_runtime
 from ..errors import OpspecError
@@ -22,6 +22,7 @@ from ..pkgs import PackageResolver
 from ..pkgs.refs import is_remote_ref
 from ..reporting.console import EventPrinter, format_value
 from ..values import Value, ValueType
+from ..values.secrets import placeholder
 from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
 
 
@@ -109,11 +110,11 @@ def run(args: argparse.Namespace) -> int:
         runner = OpRunner(executor, cwd=cwd)
         holder: list[str] = []
 
-        def secrets() -> Iterable[str]:
+        def mask(text: str) -> str:
             root = executor.root(holder[0]) if holder else None
-            return root.run.secret_values if root is not None and root.run is not None else ()
+            return root.run.secrets.mask(text) if root is not None and root.run is not None else text
 
-        printer = EventPrinter(sys.stderr if args.format == "json" else sys.stdout, secrets=secrets)
+        printer = EventPrinter(sys.stderr if args.format == "json" else sys.stdout, mask=mask)
         executor.bus.subscribe(printer)
         running = runner.start(root, values)
         holder.append(running.id)
@@ -162,7 +163,8 @@ def keep_outputs(values: Mapping[str, Value], directory: Path) -> dict[str, Valu
 
 def _print_result(result: RunResult, secret_outputs: set[str], output_format: str, timeout: float | None) -> None:
     if output_format == "json":
-        outputs = {name: ({value.type.value: "***"} if name in secret_outputs else value.to_json())
+        outputs = {name: ({value.type.value: placeholder(name)} if name in secret_outputs
+                          else result.secrets.mask_data(value.to_json()))
                    for name, value in result.values.items()}
         json.dump({"opId": result.op_id, "outcome": result.outcome.value if result.outcome else None,
                    "error": result.mask(result.error) if result.error else None, "outputs": outputs,
@@ -183,7 +185,7 @@ def _print_result(result: RunResult, secret_outputs: set[str], output_format: st
     if result.values:
         print("outputs:")
         for name, value in sorted(result.values.items()):
-            print(f"  {name}: {result.mask(format_value(value, secret=name in secret_outputs))}")
+            print(f"  {name}: {result.mask(format_value(value, secret=name if name in secret_outputs else None))}")
 
 
 COMMAND = Command(

@@ -6,7 +6,6 @@ import collections
 import os
 import logging
 import shutil
-import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +20,9 @@ from ..model import load_op
 from ..pkgs import Creds, Package, PackageResolver, is_remote_ref
 from ..pkgs.lockfile import LockFile
 from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, owner_labels
+from ..runtime.lease import Lease
 from ..values import Value
+from ..values.secrets import secrets_of
 from .binding import bind_inputs
 from .cancel import CancelReason, CancelScope, Killed
 from .errors import CallFailed
@@ -90,11 +91,12 @@ class Executor:
     """Runs root ops. Thread-safe; one per pytest session, node or `opspec run`.
 
     It takes a runtime and never builds one (backends/runtime.py has the one factory); with
-    ``close_runtime`` the executor closes it on ``close``. ``data_dir`` holds scratch files of runs (a
-    private temporary directory when not given). Every container and network is labelled with this
-    executor's owner id; ``close`` kills what still runs, waits, and removes all of it. With
-    ``retain_ended``, only that many ended root ops are remembered (with their scratch files: file and
-    dir outputs); older ones are released as new ones end.
+    ``close_runtime`` the executor closes it on ``close``. Every container and network is labelled with
+    this executor's owner id and with its lease (runtime/lease.py: its reaper removes them if this process
+    dies); ``close`` kills what still runs, waits, and removes all of it. ``data_dir`` holds scratch files
+    of runs (the lease's private scratch dir when not given). With ``retain_ended``, only that many ended
+    root ops are remembered (with their scratch files: file and dir outputs); older ones are released as
+    new ones end.
     """
 
     def __init__(
@@ -110,15 +112,18 @@ class Executor:
         close_runtime: bool = False,
         packages: PackageResolver | None = None,
         default_limits: Limits = NO_LIMITS,
+        lease: Lease | None = None,
     ) -> None:
         self._close_runtime = close_runtime
         self.runtime = runtime
         self.keep_containers = keep_containers
         self.packages = packages or PackageResolver()
         self.owner = owner or uuid.uuid4().hex
-        self.labels = owner_labels(self.owner)
-        self._tempdir = tempfile.TemporaryDirectory(prefix="opspec-") if data_dir is None else None
-        self.data_dir = Path(self._tempdir.name if self._tempdir is not None else str(data_dir)).resolve()
+        self._owns_lease = lease is None
+        self.lease = lease or Lease.acquire("opspec")
+        # Kept containers are the user's to remove: no reaper or sweep may take them.
+        self.labels = {**owner_labels(self.owner), **({} if keep_containers else self.lease.labels)}
+        self.data_dir = Path(self.lease.scratch if data_dir is None else data_dir).resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.bus = bus or EventBus()
         self.tty = tty
@@ -177,6 +182,7 @@ class Executor:
         try:
             try:
                 op = load_op(package.manifest)
+                secrets_of(op.inputs, args, into=run.secrets)  # also when binding fails
                 inputs = bind_inputs(
                     op.inputs, args, caller_scope=args, caller_pkg_dir=package.dir, callee_pkg_dir=package.dir,
                     scratch_dir=scratch / "ops" / root.id, implicit_root=True, cwd=cwd, callee_ref=package.ref,
@@ -281,15 +287,17 @@ class Executor:
                 root.thread.join(timeout)
         for thread in list(self._network_cleanups):
             thread.join(timeout)
+        cleaned_up = True
         if not self.keep_containers:
             try:
                 self.runtime.sweep(self.labels)  # anything a crash in a call left behind
-            except Exception as error:  # the engine may be gone; nothing more can be done then
+            except Exception as error:  # the engine may be gone; the reaper tries once more
+                cleaned_up = False
                 log.warning("could not sweep containers of %s: %s", self.owner, error)
         if self._close_runtime:
             self.runtime.close()
-        if self._tempdir is not None:
-            self._tempdir.cleanup()
+        if self._owns_lease:
+            self.lease.release(cleaned_up=cleaned_up)
 
     def __enter__(self) -> Executor:
         return self

@@ -29,6 +29,7 @@ from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, Cont
 from ..runtime.exits import ContainerExit, ExitReason
 from ..values import Value, ValueType
 from ..values.coerce import coerce
+from ..values.secrets import Secrets, secrets_of
 from .binding import bind_inputs, default_value
 from ..model.constraints import validate_value
 from .cancel import CancelReason, CancelScope, Killed
@@ -87,8 +88,8 @@ class RootRun:
         self.network = network
         self.tty = tty
         self.cancel = cancel
-        # String forms of every secret input value bound anywhere in this run; output masking uses them.
-        self.secret_values: set[str] = set()
+        # Every value of a secret input or output anywhere in this run; reports and snapshots mask them.
+        self.secrets = Secrets()
         # The failure that ended the root op, located in its op.yml (for failure reports).
         self.failure: CallFailed | None = None
         # Resolves op calls' refs; the lock file (if any) pins remote refs for the whole call graph.
@@ -306,14 +307,14 @@ class RootRun:
         except OpspecError as error:
             raise OpspecError(f"unable to evaluate pkg.pullCreds: {error}") from None
         if password:
-            self.secret_values.add(password)  # masked in everything printed, like a secret input
+            self.secrets.add_text("pullCreds.password", password)  # masked in everything printed
         return Creds(username, password) if username and password else None
 
     def run_op(
         self, frame: OpFrame, inputs: Scope, op_id: str, pkg_ref: str, path: tuple[str, ...], cancel: CancelScope
     ) -> tuple[Scope, Scope]:
         """Run an interpreted op; return its declared outputs and its run's raw outputs."""
-        self._remember_secrets(frame.op, inputs)
+        secrets_of(frame.op.inputs, inputs, into=self.secrets)
         self.publish(EventType.OP_STARTED, path, op_id=op_id, pkg_ref=pkg_ref)
         try:
             # The op's final scope: its inputs, overlaid by what its run produced (for a serial run, that
@@ -360,15 +361,8 @@ class RootRun:
             target = frame.op.outputs[name].type
             if value.type is not target and target not in (ValueType.DIR, ValueType.SOCKET):
                 outputs[name] = coerce(value, target, self.scratch / "outputs") or value
+        secrets_of(frame.op.outputs, outputs, into=self.secrets)
         return outputs
-
-    def _remember_secrets(self, op: OpDefinition, inputs: Scope) -> None:
-        for name, param in op.inputs.items():
-            value = inputs.get(name)
-            if param.is_secret and value is not None and isinstance(value.data, (str, int, float)):
-                text = str(value.to_python())
-                if text:
-                    self.secret_values.add(text)
 
 
 def _located(failure: CallFailed, call: Any, frame: OpFrame) -> CallFailed:

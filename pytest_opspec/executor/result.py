@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from ..events import Event, EventType, Outcome
 from ..pkgs.provenance import Provenance
 from ..runtime.exits import ContainerExit, ExitReason, signal_of
 from ..values import Value
+from ..values.secrets import Secrets
 
 
 @dataclass
@@ -125,7 +127,8 @@ class RunResult:
     error: str | None = None  # the root's opErred message
     containers: list[ContainerRun] = field(default_factory=list)
     timed_out: bool = False
-    secret_values: frozenset[str] = frozenset()
+    # Values of secret inputs and outputs: everything that shows this run masks them.
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
     # The call whose failure ended the op, when the runner knows it (the in-process executor does).
     failed_call: CallSite | None = None
     # Every remote package the run used (ref, commit, content digest, source), in first-use order.
@@ -135,6 +138,11 @@ class RunResult:
     # Host path -> the placeholder snapshots show instead: paths that differ from run to run although the
     # op did the same (a test's tmp_path, pytest's base temp dir, the throwaway copies of args).
     stable_paths: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        # Shown by pytest's assertion introspection, so masked like everything else.
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return self.mask(f"RunResult({shown})")
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -146,14 +154,12 @@ class RunResult:
         return self.outcome is Outcome.SUCCEEDED
 
     def mask(self, text: str) -> str:
-        """``text`` with every secret input value replaced by ``***``."""
-        for secret in sorted(self.secret_values, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """``text`` with every secret value replaced by a placeholder naming its param."""
+        return self.secrets.mask(text)
 
     @classmethod
     def from_events(
-        cls, op_id: str, events: Iterable[Event], *, timed_out: bool = False, secret_values: Iterable[str] = (),
+        cls, op_id: str, events: Iterable[Event], *, timed_out: bool = False, secrets: Secrets | None = None,
         failed_call: CallSite | None = None, packages: Iterable[Provenance] = (),
     ) -> RunResult:
         ordered = sorted((e for e in events if e.root_op_id == op_id), key=lambda e: e.seq)
@@ -201,7 +207,8 @@ class RunResult:
                 container.stderr = b"".join(parts)
         return cls(op_id=op_id, pkg_ref=pkg_ref, outcome=outcome, values=values, events=ordered, error=error,
                    containers=list(containers.values()), timed_out=timed_out,
-                   secret_values=frozenset(secret_values), failed_call=failed_call, packages=list(packages))
+                   secrets=secrets if secrets is not None else Secrets(), failed_call=failed_call,
+                   packages=list(packages))
 
     def summary(self, tail_lines: int = 20) -> str:
         """A report a person can act on: outcome, error, and the last lines of each container."""

@@ -12,6 +12,7 @@ from ..events import Event
 from ..limits import Limits, as_limits
 from ..model.args import args_for
 from .cancel import CancelReason
+from ..values.secrets import Secrets
 from .executor import Executor, RootPackage
 from .result import CallSite, RunResult
 
@@ -97,11 +98,11 @@ class RunningOp:
         self._unsubscribe()
         root = self.executor.root(self.id)
         run = root.run if root is not None else None
-        secrets = run.secret_values if run is not None else ()
+        secrets = run.secrets if run is not None else Secrets()
         failure = run.failure if run is not None else None
         failed_call = CallSite(failure.manifest, failure.pointer) if failure is not None and failure.manifest else None
         packages = list(run.used_packages.values()) if run is not None else []
-        return RunResult.from_events(self.id, self._collector.snapshot(), timed_out=timed_out, secret_values=secrets,
+        return RunResult.from_events(self.id, self._collector.snapshot(), timed_out=timed_out, secrets=secrets,
                                      failed_call=failed_call, packages=packages)
 
 

@@ -25,10 +25,12 @@ from ..events.store import EventStore
 from ..executor import Executor
 from ..pkgs import PackageResolver, PkgOptions
 from ..runtime.base import ContainerRuntime
+from ..runtime.lease import sweep_dead_leases
 from .access import AccessPolicy
 from .events_stream import CLOSE_GOING_AWAY, EventSession
 from .liveness import LivenessProbe
 from .tls import ServerTLS
+from .running_ops import RunningOps
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +109,12 @@ class Node:
             self._lock_file.close()
             raise
         bus.subscribe(self.broker.publish)
-        try:
-            swept = self.executor.runtime.sweep_stale()
-            if swept:
-                log.info("removed %d containers/networks left by nodes that died", swept)
-        except Exception as error:
-            log.warning("could not sweep stale containers: %s", error)
+        running = RunningOps(data_dir / "running")
+        bus.subscribe(running)
+        interrupted = running.end_interrupted(bus)
+        if interrupted:
+            log.warning("ended %d op(s) that were running when the previous node stopped", len(interrupted))
+        sweep_dead_leases(self.executor.runtime)
         self.sessions: set[EventSession] = set()
         self.stopping = False
         self.liveness = LivenessProbe(self, ttl=settings.liveness_ttl, timeout=settings.engine_timeout)

@@ -13,6 +13,7 @@ Only ``call`` items need a container engine, and they connect to it on first use
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -32,6 +33,7 @@ from ..model.scenarios import (Expect, Kind, Scenario, container_mismatches, out
                                scope_args)
 from .snapshot import ScenarioSnapshotExtension
 from ..values import Value
+from ..values.secrets import Secrets, placeholder, secrets_of
 
 
 class ScenarioFailed(AssertionError):
@@ -110,18 +112,37 @@ def run_validate(scenario: Scenario, request: pytest.FixtureRequest) -> None:
 
 def run_interpret(scenario: Scenario, request: pytest.FixtureRequest) -> None:
     backend = resources(request.config).backend()
+    inputs = _inputs(scenario.pkg_dir)
+    secrets = _scope_secrets(scenario, inputs)
     try:
-        args = scope_args(scenario, _inputs(scenario.pkg_dir), request.config.invocation_params.dir)
+        args = scope_args(scenario, inputs, request.config.invocation_params.dir)
+        secrets_of(inputs, args, into=secrets)
         bound = backend.interpret(scenario.pkg_dir, args, cwd=scenario.pkg_dir)
     except OpspecError as error:  # a scope value that is no valid arg fails the interpretation too
         if scenario.expect is Expect.SUCCESS:
-            raise ScenarioFailed(f"{_header(scenario, request.config)}: expected interpretation to succeed; it "
-                                 f"failed:\n{strip_error_frame(str(error))}") from None
+            raise ScenarioFailed(secrets.mask(f"{_header(scenario, request.config)}: expected interpretation to "
+                                              f"succeed; it failed:\n{strip_error_frame(str(error))}")) from None
         return
     if scenario.expect is Expect.FAILURE:
-        shown = ", ".join(f"{name}={value.to_json()}" for name, value in sorted(bound.items())) or "no inputs"
-        raise ScenarioFailed(f"{_header(scenario, request.config)}: expected interpretation to fail, "
-                             f"but the inputs bound: {shown}")
+        secrets_of(inputs, bound, into=secrets)  # defaults of secret inputs too
+        shown = ", ".join(f"{name}={_shown_input(name, value, inputs)}" for name, value in sorted(bound.items()))
+        raise ScenarioFailed(secrets.mask(f"{_header(scenario, request.config)}: expected interpretation to fail, "
+                                          f"but the inputs bound: {shown or 'no inputs'}"))
+
+
+def _shown_input(name: str, value: Value, inputs: dict[str, Param]) -> Any:
+    return {value.type.value: placeholder(name)} if inputs[name].is_secret else value.to_json()
+
+
+def _scope_secrets(scenario: Scenario, inputs: dict[str, Param]) -> Secrets:
+    """The scenario's values for secret inputs as written (for messages about a scope that did not bind)."""
+    secrets = Secrets()
+    for name, raw in scenario.scope.items():
+        param = inputs.get(name)
+        if param is not None and param.is_secret:
+            written = next(iter(raw.values())) if isinstance(raw, dict) and len(raw) == 1 else raw
+            secrets.add_text(name, written if isinstance(written, str) else json.dumps(written))
+    return secrets
 
 
 def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
@@ -152,7 +173,7 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
         except BackendError:  # no engine or no node: not an op that fails
             raise
         except OpspecError as error:  # args the op refuses: the call fails before it runs
-            _not_started(scenario, header, error)
+            _not_started(scenario, header, _scope_secrets(scenario, inputs).mask(str(error)))
             return
         timeout = scenario.timeout or session.settings.timeout
         result = started.finish(timeout)
@@ -166,11 +187,11 @@ def run_call(scenario: Scenario, request: pytest.FixtureRequest) -> None:
         copies.close()
 
 
-def _not_started(scenario: Scenario, header: str, error: OpspecError) -> None:
+def _not_started(scenario: Scenario, header: str, error: str) -> None:
     """The op refused its args before it ran: a failed call (for the reason ``error:`` names, if any)."""
     if scenario.expect is Expect.SUCCESS:
         raise ScenarioFailed(f"{header}: expected the op to succeed; it could not be started:\n{error}")
-    _check_reason(scenario, header, str(error))
+    _check_reason(scenario, header, error)
 
 
 def _check_reason(scenario: Scenario, header: str, error: str) -> None:
@@ -211,7 +232,7 @@ def _check_call(
             where = scenario.where(scenario.kind.value, "containers", relative_to=shown_from)
             differences += [f"{where}: {scenario.label}: containers differ:", *(f"  {p}" for p in problems)]
     if differences:
-        raise ScenarioFailed("\n".join(differences) + f"\n{report()}")
+        raise ScenarioFailed(result.mask("\n".join(differences)) + f"\n{report()}")
     if scenario.snapshot:
         _check_snapshot(scenario, request, result)
 

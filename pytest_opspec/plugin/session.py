@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import pytest
 
-from ..backends.base import OpBackend, secret_arg_values
+from ..backends.base import OpBackend, SecretParams
 from ..backends.executor import ExecutorBackend
 from ..backends.node import NodeBackend
 from ..backends.runtime import RuntimeFactory, make_runtime, sweep_session
@@ -32,6 +30,7 @@ from ..pkgs import PackageResolver
 from ..reporting.console import EventPrinter
 from ..runtime.base import LABEL_OWNER
 from ..values import Value
+from ..runtime.lease import Lease
 from .options import PluginSettings
 from .session_node import SessionNode
 from .throwaway import ArgCopies
@@ -52,16 +51,16 @@ class OpspecResources:
         self.settings = settings
         self._runtime_factory = runtime_factory
         self.is_worker = workerinput is not None
+        self._session_dir: Path | None = None
         if workerinput is not None:
             self.session_id = workerinput[WORKER_SESSION_KEY]
-            self.session_dir = Path(workerinput[WORKER_DIR_KEY])
+            self._session_dir = Path(workerinput[WORKER_DIR_KEY])
             self.owner_pid = int(workerinput[WORKER_PID_KEY])
         else:
             self.session_id = f"pytest-{uuid.uuid4().hex}"
-            self.session_dir = Path(tempfile.gettempdir()) / self.session_id  # made when first needed
             self.owner_pid = os.getpid()
-        self.session_node = SessionNode(self.session_dir / "node", owner_pid=self.owner_pid,
-                                        image_map=settings.image_map, pull_policy=settings.pull.value)
+        self._lease: Lease | None = None
+        self._session_node: SessionNode | None = None
         self._backend: OpBackend | None = None
         # One resolver per process: xdist workers and other sessions share the cache through its file locks.
         self.packages = PackageResolver(settings.packages)
@@ -69,6 +68,24 @@ class OpspecResources:
         # Set on the controller when a worker reports that it used the engine (or went down uncleanly).
         self.workers_used_engine = False
         self._closed = False
+
+    @property
+    def session_dir(self) -> Path:
+        """The session's files (the bundled node's), shared by xdist workers. The controller makes it
+        when first needed, as a lease's dir: the lease's reaper removes it if the session dies."""
+        with self._lock:
+            if self._session_dir is None:
+                self._lease = Lease.acquire(self.session_id)
+                self._session_dir = self._lease.scratch
+            return self._session_dir
+
+    @property
+    def session_node(self) -> SessionNode:
+        if self._session_node is None:
+            self._session_node = SessionNode(self.session_dir / "node", owner_pid=self.owner_pid,
+                                             image_map=self.settings.image_map,
+                                             pull_policy=self.settings.pull.value)
+        return self._session_node
 
     @property
     def label(self) -> str:
@@ -123,10 +140,12 @@ class OpspecResources:
             if self.is_worker:
                 return
             try:
-                self.session_node.stop()
+                if self._session_dir is not None:  # a worker may have started the node
+                    self.session_node.stop()
             except OpspecError as error:
                 log.warning("%s", error)
-            shutil.rmtree(self.session_dir, ignore_errors=True)
+            if self._lease is not None:
+                self._lease.release()
             if self.settings.keep_containers or not (used_engine or self.workers_used_engine):
                 return
             try:
@@ -187,5 +206,4 @@ def live_printer(config: pytest.Config, manifest: Path, args: Mapping[str, Value
     """With ``-s -v``: a printer of the op's events as they come, with the prefixes of `opspec run`."""
     if config.getoption("capture") != "no" or config.get_verbosity() < 1:
         return None
-    secrets = secret_arg_values(manifest, args)
-    return EventPrinter(sys.stdout, secrets=lambda: secrets)
+    return EventPrinter(sys.stdout, mask=SecretParams.of(manifest, args).secrets.mask)

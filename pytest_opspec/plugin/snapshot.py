@@ -3,6 +3,8 @@
 ``normalize_result`` turns a RunResult into a plain, readable structure:
 
 - the outcome, the root's error, the outputs and the events (as ``{type: body}``, like the node API);
+- every value of a secret input or output as ``<secret:NAME>``, wherever it appears (container output,
+  messages, outputs, file contents);
 - no timestamps and no sequence numbers; image pull progress dropped;
 - op, call and container ids replaced by ordinals in order of first appearance (``op-1``,
   ``container-2``...), wherever they appear (paths, messages, output);
@@ -54,18 +56,20 @@ _ID_KINDS = (("op_id", "op"), ("container_id", "container"), ("call_id", "call")
 def normalize_result(result: RunResult) -> dict[str, Any]:
     """The stable, readable form of a run (see the module docstring)."""
     events = _per_stream([e for e in result.events if not _is_pull_progress(e)])
+    mask = result.secrets.mask
     paths = _PathRules(result)
 
     def content_key(branch: list[Any]) -> str:
         # Branches are ordered by what they did, never by their (random) ids.
-        return json.dumps(_render(branch, lambda value: _mask_ids(paths(value))), sort_keys=True, ensure_ascii=False)
+        return json.dumps(_render(branch, lambda value: _mask_ids(paths(mask(value)))), sort_keys=True,
+                          ensure_ascii=False)
 
     parallels = {e.call_path for e in events if e.type is EventType.PARALLEL_CALL_ENDED}
     arranged = _arrange(events, parallels, 0, content_key)
     ids = _IdRule(_ordinals(arranged, result.op_id))
 
     def text(value: str) -> str:
-        return ids(paths(value))
+        return ids(paths(mask(value)))
 
     document: dict[str, Any] = {"outcome": result.outcome.value if result.outcome else None}
     if result.timed_out:
@@ -272,7 +276,9 @@ def _value(value: Value, text: Callable[[str], str], *, contents: bool) -> dict[
         path = Path(value.data)
         data: Any = _file(path, text) if kind is ValueType.FILE else _listing(path)
     elif kind is ValueType.NUMBER:
-        data = json_number(value.data)
+        number = json_number(value.data)
+        shown = text(json.dumps(number))  # a secret number becomes its placeholder
+        data = number if shown == json.dumps(number) else shown
     else:
         data = _strings(value.data, text)
     return {kind.value: data}

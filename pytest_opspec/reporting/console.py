@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Callable, Iterable, TextIO
+from typing import Callable, TextIO
 
 from ..events import Event, EventType, Outcome
 from ..runtime.exits import ExitReason
 from ..values import Value
+from ..values.secrets import placeholder
 
 _COLORS = ("36", "33", "35", "32", "34", "96", "93", "95")
 
@@ -20,9 +21,10 @@ def _short(ref: str | None) -> str:
     return os.path.basename(ref.rstrip("/")) or ref
 
 
-def format_value(value: Value, secret: bool = False) -> str:
-    if secret:
-        return "***"
+def format_value(value: Value, secret: str | None = None) -> str:
+    """``value`` for people; the placeholder of param ``secret`` instead when it is secret."""
+    if secret is not None:
+        return placeholder(secret)
     data = value.to_python()
     if isinstance(data, (dict, list)):
         import json
@@ -32,25 +34,19 @@ def format_value(value: Value, secret: bool = False) -> str:
 
 
 class EventPrinter:
-    """Prints events as they come; thread-safe. ``secrets`` returns the strings to mask right now."""
+    """Prints events as they come; thread-safe. ``mask`` hides the secrets known at the time of printing."""
 
     def __init__(
-        self, stream: TextIO | None = None, *, color: bool | None = None,
-        secrets: Callable[[], Iterable[str]] = lambda: (),
+        self, stream: TextIO | None = None, *, color: bool | None = None, mask: Callable[[str], str] = lambda t: t,
     ) -> None:
         self.stream = stream or sys.stdout
         self.color = self.stream.isatty() and os.environ.get("NO_COLOR") is None if color is None else color
-        self._secrets = secrets
+        self._mask = mask
         self._lock = threading.Lock()
         self._prefixes: dict[str, str] = {}
 
     def _paint(self, code: str, text: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
-
-    def _mask(self, text: str) -> str:
-        for secret in sorted(self._secrets(), key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
 
     def _prefix(self, event: Event) -> str:
         prefix = self._prefixes.get(event.container_id or "")

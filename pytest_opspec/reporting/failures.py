@@ -32,7 +32,7 @@ def run_report(
     if args:
         lines.append("args:")
         for name, value in sorted(args.items()):
-            lines.append(f"  {name} = {format_value(value, secret=name in secret_inputs)}")
+            lines.append(f"  {name} = {format_value(value, secret=name if name in secret_inputs else None)}")
     for container in result.containers:
         lines.extend(container.tail(tail_lines))
     return result.mask("\n".join(lines))

@@ -17,12 +17,14 @@ LABEL_PREFIX = "io.pytest-opspec"
 LABEL_OWNER = f"{LABEL_PREFIX}.owner"  # one id per executor (a pytest session, a node, an `opspec run`)
 LABEL_ROOT_OP = f"{LABEL_PREFIX}.root-op"
 LABEL_CONTAINER = f"{LABEL_PREFIX}.container"
-LABEL_PID = f"{LABEL_PREFIX}.pid"
 LABEL_HOST = f"{LABEL_PREFIX}.host"
+# The creating process's pid, for people looking at the engine: a pid means nothing in another PID
+# namespace, so no sweep judges by it (leases do, runtime/lease.py).
+LABEL_PID = f"{LABEL_PREFIX}.pid"
 
 
 def owner_labels(owner: str) -> dict[str, str]:
-    """Labels naming the process that owns a resource, so a later run can tell it is stale."""
+    """Labels naming the owner of a resource and the process that made it (see LABEL_PID)."""
     return {LABEL_OWNER: owner, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}
 
 
@@ -112,7 +114,7 @@ class ContainerRuntime(Protocol):
         """Remove every container and network carrying all these labels; return how many."""
 
     def sweep_stale(self) -> int:
-        """Remove resources of owners on this host whose process no longer exists."""
+        """Remove resources whose lease provably has no holder (runtime/lease.py); never a live owner's."""
 
     def close(self) -> None:
         """Finish background removals; release connections."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
-import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,9 +17,6 @@ from docker.utils import kwargs_from_env
 
 from ..errors import EngineUnavailableError
 from .base import (
-    LABEL_HOST,
-    LABEL_OWNER,
-    LABEL_PID,
     ContainerError,
     ContainerNotStarted,
     ContainerSpec,
@@ -34,6 +30,7 @@ from .base import (
 from ..limits import Limits
 from .cgroups import CgroupFigures
 from .exits import ContainerExit, ExitReason, signal_of
+from .lease import LABEL_LEASE, lease_gone
 
 log = logging.getLogger(__name__)
 
@@ -376,14 +373,12 @@ class DockerRuntime:
         return self._remove_all(*self._labelled(labels))
 
     def sweep_stale(self) -> int:
-        """Remove what owners on this host left behind when their process died (a crash, SIGKILL)."""
-        containers, networks = self._labelled([f"{LABEL_HOST}={socket.gethostname()}"])
-        stale_containers = [c for c in containers if _owner_dead(c.get("Labels") or {})]
-        stale_networks = []
-        for network in networks:
-            labels = network.get("Labels") or {}
-            if _owner_dead(labels):
-                stale_networks.append(network)
+        """Remove what owners left behind when they died and their reaper could not clean up (it was
+        killed too, or the machine rebooted): only resources whose lease provably has no holder."""
+        containers, networks = self._labelled([LABEL_LEASE])
+        stale_containers = [c for c in containers
+                            if lease_gone(c.get("Labels") or {}, running=c.get("State") == "running")]
+        stale_networks = [n for n in networks if lease_gone(n.get("Labels") or {})]
         removed = self._remove_all(stale_containers, stale_networks)
         figures = self._figures()
         if figures:  # after their containers: a cgroup in use cannot be removed
@@ -423,24 +418,6 @@ def _host_limits(limits: Limits, cgroup_parent: str | None) -> dict[str, Any]:
     if cgroup_parent is not None:
         fields["CgroupParent"] = cgroup_parent
     return fields
-
-
-def _owner_dead(labels: Mapping[str, str]) -> bool:
-    if LABEL_OWNER not in labels:
-        return False
-    try:
-        pid = int(labels.get(LABEL_PID, ""))
-    except ValueError:
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _progress_line(message: Mapping[str, Any]) -> str:

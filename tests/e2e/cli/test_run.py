@@ -41,7 +41,7 @@ def test_run_streams_output_and_prints_outputs(make_op) -> None:
     done = opspec("run", str(pkg), "-a", "who=you", "-a", "times=2")
     assert done.returncode == 0, done.stderr
     assert "[greet alpine:3.19 " in done.stdout and "] greeting=hi you x2" in done.stdout
-    assert "token is ***" in done.stdout and "sekrit" not in done.stdout  # secrets masked in live output
+    assert "token is <secret:token>" in done.stdout and "sekrit" not in done.stdout  # secrets masked in live output
     assert "outputs:\n  greeting: hi you x2" in done.stdout
 
 

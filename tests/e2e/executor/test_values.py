@@ -126,7 +126,7 @@ def test_secret_inputs_are_masked_in_reports_and_left_out_of_serial_events(runne
     result = runner.run(pkg, {"token": "hunter2"})
     assert result.outcome is Outcome.FAILED
     report = result.summary()
-    assert "hunter2" not in report and "using ***" in report
+    assert "hunter2" not in report and "using <secret:token>" in report
     serial_end = next(e for e in result.events if e.type is EventType.SERIAL_CALL_ENDED)
     assert "token" not in serial_end.outputs
     short = runner.run(pkg, {"token": "hi"})

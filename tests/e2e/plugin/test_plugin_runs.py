@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from pytest_opspec.runtime.base import LABEL_HOST, LABEL_OWNER, LABEL_PID
+from pytest_opspec.runtime.base import LABEL_OWNER
 from pytest_opspec.runtime.docker import DockerRuntime
 
 from tests.support import TEST_IMAGE, labelled
@@ -134,11 +134,11 @@ def test_a_failure_report_locates_the_failing_call_and_masks_secrets(project: Pa
         "    |   ^",
         "args:",
         "  target = prod",
-        "  token = ***",
+        "  token = <secret:token>",
         "container * (alpine:3.19) exit code 3; peak *:",
         "  | line 7",
     ])
-    assert "  | line 6\n" not in output and "  | line 25" in output and "  | denied for ***" in output
+    assert "  | line 6\n" not in output and "  | line 25" in output and "  | denied for <secret:token>" in output
     assert "s3cr3t-t0ken" not in output
 
 
@@ -303,12 +303,15 @@ def test_two_xdist_workers_share_the_session_and_clean_up(project: Path, pyteste
     assert labelled({LABEL_OWNER: session}) == ([], [])
 
 
-def test_crashed_sessions_are_swept_at_start(project: Path, pytester: pytest.Pytester) -> None:
-    dead = subprocess.Popen(["true"])
-    dead.wait()
+def test_what_dead_sessions_left_is_swept_at_start(project: Path, pytester: pytest.Pytester) -> None:
+    # A lease whose holder exited without releasing it (and without a reaper): provably dead.
+    script = ("import json; from pytest_opspec.runtime.lease import Lease; "
+              "print(json.dumps(Lease.acquire('test-dead', reaper=False).labels))")
+    dead_lease = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                           check=True).stdout)
     runtime = DockerRuntime()
     stale_owner = f"pytest-stale-{os.getpid()}"
-    labels = {LABEL_OWNER: stale_owner, LABEL_PID: str(dead.pid), LABEL_HOST: socket.gethostname()}
+    labels = {LABEL_OWNER: stale_owner, **dead_lease}
     try:
         engine = docker.APIClient(version="auto")
         engine.create_container(TEST_IMAGE, command=["true"], labels=labels)
