@@ -320,13 +320,25 @@ class DockerRuntime:
             # A stopped container has no cgroup of its own any more, so its parent can go (even when kept).
             self._cgroups.remove(cgroup_parent)
 
+    def _wait_until_gone(self, container: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self._api.inspect_container(container)
+            except docker.errors.NotFound:
+                return
+            except (docker.errors.APIError, requests.exceptions.RequestException):
+                return
+            time.sleep(0.1)
+
     def _remove_container(self, container: str) -> None:
         try:
             self._api.remove_container(container, force=True, v=True)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as error:
-            if error.status_code == 409:  # removal already in progress
+            if error.status_code == 409:  # another removal is in progress (a reaper's, a sweep's): wait for it,
+                self._wait_until_gone(container)  # so the container's network can be removed next
                 return
             log.warning("could not remove container %s: %s", container, error.explanation or error)
         except requests.exceptions.RequestException as error:  # the engine went away; nothing to do from here
