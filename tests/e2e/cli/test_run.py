@@ -124,7 +124,7 @@ def test_run_without_an_engine_fails_in_one_sentence(make_op, tmp_path: Path) ->
     pkg = make_op("x", "name: x\nrun: { container: { image: { ref: 'alpine:3.19' } } }\n")
     started = time.monotonic()
     done = opspec("run", str(pkg), env={**ENV, "DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # no retry loop: a hang guard, not a speed target
     assert done.returncode == 1
     assert done.stderr.startswith("opspec: no Docker engine answers") and done.stderr.count("\n") == 1
 
