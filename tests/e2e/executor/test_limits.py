@@ -166,3 +166,15 @@ def test_executor_defaults_apply_under_a_runs_own_limits(executor: Executor, mak
         assert runner.run(pkg, limits={"memory": "512m"}).succeeded
     finally:
         executor_with_defaults.close()
+
+
+def test_a_container_that_dies_of_a_signal_says_which(runner: OpRunner, make_op) -> None:
+    # The kernel shields PID 1 from such signals, so a child dies of it; its 128 + 11 becomes the exit code.
+    pkg = make_op("segv", """
+        name: segv
+        run: { container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'sh -c "kill -SEGV \$\$"; exit $?'] } }
+    """)
+    result = runner.run(pkg)
+    container = result.containers[0]
+    assert (container.exit_reason, container.exit_code) == ("signal", 139)
+    assert result.error == "nonzero container exit code. Exit code was: 139; ended by SIGSEGV"
