@@ -106,3 +106,26 @@ def test_session_limits_come_from_the_flag_env_or_ini_and_a_scenario_overrides_t
     result = pytester.runpytest("--opspec", "ops", "--opspec-memory", "5m", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--opspec-memory: '5m' is below the smallest memory limit the engine accepts (6m)"])
+
+
+def test_scenario_network_limits(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    write(pytester.path, "ops/pair/op.yml", """
+        name: pair
+        run:
+          parallel:
+            - container:
+                image: { ref: 'alpine:3.19' }
+                name: server
+                cmd: [sh, -c, 'echo hi > /tmp/index.html; httpd -f -p 8080 -h /tmp & sleep 4']
+            - container:
+                image: { ref: 'alpine:3.19' }
+                cmd: [sh, -c, 'for i in $(seq 30); do wget -q -O- http://server:8080/ && exit 0; sleep 0.1; done; exit 3']
+    """)
+    write(pytester.path, "ops/pair/scenarios.yml", """
+        - name: reach each other by name
+          call: { expect: success, limits: { network: op } }
+        - name: cannot without a network
+          call: { expect: failure, limits: { network: none }, error: 'Exit code was: 3$' }
+    """)
+    pytester.runpytest("--opspec", "ops", "-p", "no:cacheprovider").assert_outcomes(passed=3)
