@@ -172,7 +172,7 @@ def test_a_container_that_dies_of_a_signal_says_which(runner: OpRunner, make_op)
     # The kernel shields PID 1 from such signals, so a child dies of it; its 128 + 11 becomes the exit code.
     pkg = make_op("segv", """
         name: segv
-        run: { container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'sh -c "kill -SEGV \$\$"; exit $?'] } }
+        run: { container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'sh -c "kill -SEGV \\$\\$"; exit $?'] } }
     """)
     result = runner.run(pkg)
     container = result.containers[0]
