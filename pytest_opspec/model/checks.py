@@ -281,8 +281,10 @@ def _check_binding(context: CheckContext, visit: Visit, call: OpCall, callee: Op
     for name, value in call.inputs.items():
         if name not in callee.inputs:
             declared = ", ".join(sorted(callee.inputs)) or "none"
+            guess = _did_you_mean(name, callee.inputs)
             yield context.problem("op-refs", f"op {call.pkg_ref!r} declares no input {name!r} (its inputs: "
-                                             f"{declared})", (*visit.location, "inputs", name), at_key=True)
+                                             f"{declared})" + (f"; did you mean {guess!r}?" if guess else ""),
+                                  (*visit.location, "inputs", name), at_key=True)
         elif (callee.inputs[name].type is ValueType.DIR and isinstance(value, str) and NAME.match(value)
               and value in visit.scope):
             yield context.warning("op-refs", f"bare scope name {value!r} for dir input {name!r} is deprecated; "

@@ -254,3 +254,10 @@ def test_unclosed_refs_and_misspelled_names_say_what_to_write(make_pkg) -> None:
         "'srcc' names nothing in scope, so the container starts with an empty dir here (bound as a new value "
         "'srcc'); did you mean $(src)?",
     ]
+
+
+def test_an_unknown_input_of_a_callee_suggests_the_declared_one(make_pkg) -> None:
+    make_pkg("greet", f"name: greet\ninputs:\n  greeting: {{ string: {{}} }}\nrun: {{ container: {{ {IMAGE} }} }}\n")
+    caller = make_pkg("caller", "name: caller\nrun:\n  op:\n    pkg: { ref: ../greet }\n    inputs: { greting: hi }\n")
+    [(_, _, message)] = [problem for problem in found(caller, "op-refs") if "greting" in problem[2]]
+    assert message.endswith("declares no input 'greting' (its inputs: greeting); did you mean 'greeting'?")
