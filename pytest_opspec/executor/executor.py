@@ -290,7 +290,8 @@ class Executor:
         cleaned_up = True
         if not self.keep_containers:
             try:
-                self.runtime.sweep(self.labels)  # anything a crash in a call left behind
+                if self.runtime.may_have_left_some():  # a lost answer, a failed removal, a call still running
+                    self.runtime.sweep(self.labels)
             except Exception as error:  # the engine may be gone; the reaper tries once more
                 cleaned_up = False
                 log.warning("could not sweep containers of %s: %s", self.owner, error)

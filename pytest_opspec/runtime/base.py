@@ -113,6 +113,10 @@ class ContainerRuntime(Protocol):
     def sweep(self, labels: Mapping[str, str]) -> int:
         """Remove every container and network carrying all these labels; return how many."""
 
+    def may_have_left_some(self) -> bool:
+        """Whether a container or network this runtime made may still exist (an answer lost, a failed
+        removal), after waiting for background removals; when False, sweeping its labels finds nothing."""
+
     def sweep_stale(self) -> int:
         """Remove resources whose lease provably has no holder (runtime/lease.py); never a live owner's."""
 

@@ -1,19 +1,13 @@
-"""Docker implementation of the container runtime (the ``docker`` SDK's low-level API)."""
+"""Docker implementation of the container runtime (over engine_api.DockerAPI, the Engine API's HTTP calls)."""
 
 from __future__ import annotations
 
 import fnmatch
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Mapping
-
-import docker
-import docker.errors
-import requests.exceptions
-from docker.utils import kwargs_from_env
 
 from ..errors import EngineUnavailableError
 from .base import (
@@ -29,6 +23,8 @@ from .base import (
 )
 from ..limits import Limits
 from .cgroups import CgroupFigures
+from .engine_api import (DockerAPI, EngineAPIError, EngineConnectionError, EngineNotFound, engine_address, quoted,
+                         registry_auth_header)
 from .exits import ContainerExit, ExitReason, signal_of
 from .lease import LABEL_LEASE, lease_gone
 
@@ -38,23 +34,6 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 4.0
 # Seconds for ordinary API calls once connected (pulls and streams are not bounded by it).
 CALL_TIMEOUT = 120.0
-
-
-def _engine_address() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-def _short_reason(error: BaseException) -> str:
-    text = str(error)
-    for marker in ("FileNotFoundError", "ConnectionRefusedError", "PermissionError", "timed out"):
-        if marker in text:
-            return {
-                "FileNotFoundError": "the socket does not exist",
-                "ConnectionRefusedError": "the connection was refused",
-                "PermissionError": "permission denied on the socket",
-                "timed out": "it did not answer in time",
-            }[marker]
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _split_ref(image: str) -> tuple[str, str | None]:
@@ -95,18 +74,18 @@ class DockerRuntime:
         self.image_map = dict(image_map or {})
         self.keep_containers = keep_containers
         self._host_ip = "0.0.0.0" if publish_all_interfaces else "127.0.0.1"
-        self._address = _engine_address()
+        self._address = engine_address()
         try:
-            self._api = docker.APIClient(
-                **kwargs_from_env(), version="auto", timeout=CONNECT_TIMEOUT, max_pool_size=256
-            )
-        except docker.errors.DockerException as error:
+            self._api = DockerAPI(connect_timeout=CONNECT_TIMEOUT, call_timeout=CALL_TIMEOUT)
+            self._api.negotiate()
+        except EngineConnectionError as error:
             raise EngineUnavailableError(
-                f"no Docker engine answers at {_engine_address()} ({_short_reason(error)}); "
-                "start dockerd or set DOCKER_HOST"
+                f"no Docker engine answers at {self._address} ({error}); start dockerd or set DOCKER_HOST"
             ) from None
-        self._api.timeout = CALL_TIMEOUT
         self._killed: set[str] = set()
+        # Names of containers and networks this runtime made that may still exist (created, or an answer lost,
+        # and not seen removed); when none, a final sweep of the owner's label has nothing to find.
+        self._maybe_left: set[str] = set()
         self._lock = threading.Lock()
         self._removals: set[Future[None]] = set()
         self._remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opspec-remove")
@@ -118,11 +97,9 @@ class DockerRuntime:
 
     def ping(self) -> None:
         try:
-            self._api.ping()
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
-            raise EngineUnavailableError(
-                f"the Docker engine at {self._address} does not answer ({_short_reason(error)})"
-            ) from None
+            self._api.negotiate()
+        except EngineConnectionError as error:
+            raise EngineUnavailableError(f"the Docker engine at {self._address} does not answer ({error})") from None
 
     # -- images -------------------------------------------------------------------------------
 
@@ -140,25 +117,19 @@ class DockerRuntime:
                 return target
         return image
 
-    def _image_present(self, image: str) -> bool:
-        try:
-            self._api.inspect_image(image)
-            return True
-        except docker.errors.NotFound:
-            return False
-
     def pull(self, image: str, auth: RegistryAuth | None, on_progress: PullProgressCallback) -> None:
         repository, tag = _split_ref(image)
-        auth_config = {"username": auth.username, "password": auth.password} if auth else None
+        headers = registry_auth_header(auth.username, auth.password) if auth else None
         try:
-            stream = self._api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth_config)
-            for message in stream:
-                if "error" in message:
-                    raise ImagePullError(f"pulling image {image} failed: {message['error']}{_MAP_HINT}")
-                on_progress(_progress_line(message))
-        except docker.errors.APIError as error:
-            raise ImagePullError(f"pulling image {image} failed: {error.explanation or error}{_MAP_HINT}") from None
-        except requests.exceptions.RequestException as error:
+            with self._api.stream("POST", "/images/create", query={"fromImage": repository, "tag": tag},
+                                  headers=headers) as stream:
+                for message in stream.messages():
+                    if "error" in message:
+                        raise ImagePullError(f"pulling image {image} failed: {message['error']}{_MAP_HINT}")
+                    on_progress(_progress_line(message))
+        except EngineAPIError as error:
+            raise ImagePullError(f"pulling image {image} failed: {error.explanation}{_MAP_HINT}") from None
+        except EngineConnectionError as error:
             raise ImagePullError(f"pulling image {image} failed: {error}{_MAP_HINT}") from None
 
     def _prepare_image(self, image: str, auth: RegistryAuth | None, on_progress: PullProgressCallback) -> None:
@@ -173,49 +144,43 @@ class DockerRuntime:
     # -- containers ---------------------------------------------------------------------------
 
     def _create(self, spec: ContainerSpec, image: str, cgroup_parent: str | None) -> str:
-        api = self._api
         limits = spec.limits
-        port_bindings = {
-            port: [(self._host_ip, host_port) for host_port in host_ports] for port, host_ports in spec.ports.items()
-        }
         network = "none" if limits.no_network else spec.network
-        host_config = api.create_host_config(
-            binds=[f"{m.host_path}:{m.container_path}" for m in spec.mounts],
-            port_bindings=port_bindings or None,
-            network_mode=network,
-            init=False,
-        )
-        host_config.update(_host_limits(limits, cgroup_parent))
-        networking_config = None
+        host_config: dict[str, Any] = {
+            "Binds": [f"{m.host_path}:{m.container_path}" for m in spec.mounts],
+            "PortBindings": {port: [{"HostIp": self._host_ip, "HostPort": host_port} for host_port in host_ports]
+                             for port, host_ports in spec.ports.items()},
+            "NetworkMode": network or "default",
+            "Init": False,
+            **_host_limits(limits, cgroup_parent),
+        }
+        body: dict[str, Any] = {
+            "Image": image,
+            "Entrypoint": list(spec.cmd) if spec.cmd else None,
+            "Cmd": [] if spec.cmd else None,
+            "Env": [f"{k}={v}" for k, v in sorted(spec.env.items())],
+            "WorkingDir": spec.work_dir or "",
+            "Labels": dict(spec.labels),
+            "Tty": spec.tty,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "ExposedPorts": {port: {} for port in spec.ports},
+            "HostConfig": host_config,
+        }
         if network and not limits.no_network:
-            networking_config = api.create_networking_config(
-                {network: api.create_endpoint_config(aliases=list(spec.aliases) or None)}
-            )
-        exposed = [tuple(port.split("/", 1)) if "/" in port else port for port in spec.ports] or None
-        response = api.create_container(
-            image,
-            name=spec.name,
-            entrypoint=list(spec.cmd) if spec.cmd else None,
-            command=[] if spec.cmd else None,
-            environment=[f"{k}={v}" for k, v in sorted(spec.env.items())],
-            working_dir=spec.work_dir or None,
-            labels=dict(spec.labels),
-            tty=spec.tty,
-            ports=exposed,
-            host_config=host_config,
-            networking_config=networking_config,
-        )
-        return response["Id"]
+            body["NetworkingConfig"] = {"EndpointsConfig": {network: {"Aliases": list(spec.aliases) or None}}}
+        created: dict[str, Any] = self._api.call("POST", "/containers/create", query={"name": spec.name}, body=body)
+        return str(created["Id"])
 
     def _figures(self) -> CgroupFigures | None:
         """Where exact figures come from on this engine (found out once, on the first container)."""
         with self._lock:
             if not self._cgroups_checked:
                 try:
-                    info = self._api.info()
-                except (docker.errors.APIError, requests.exceptions.RequestException):
+                    info = self._api.call("GET", "/info")
+                except (EngineAPIError, EngineConnectionError):
                     return None  # the container's own calls say what is wrong; ask again next time
-                local = self._api.base_url.startswith("http+docker://")  # a unix socket: this host
+                local = self._api.address.startswith("unix://")  # a unix socket: this host
                 self._cgroups = CgroupFigures.detect(info, local)
                 self._cgroups_checked = True
             return self._cgroups
@@ -229,20 +194,22 @@ class DockerRuntime:
             return killed
         figures = self._figures()
         cgroup_parent = figures.parent_for(spec.name) if figures else None
+        self._maybe_left.add(spec.name)
         try:
             self._prepare_image(image, spec.auth, on_pull_progress)
             try:
                 container = self._create(spec, image, cgroup_parent)
-            except docker.errors.ImageNotFound:
+            except EngineNotFound:  # no such image
                 self._pull_missing(image, spec.auth, on_pull_progress)
                 if spec.name in self._killed:
                     return killed
                 container = self._create(spec, image, cgroup_parent)
-        except docker.errors.APIError as error:
-            raise ContainerNotStarted(f"creating the container failed: {error.explanation or error}") from None
-        except requests.exceptions.RequestException as error:
+        except EngineAPIError as error:
+            self._maybe_left.discard(spec.name)  # refused: nothing was created
+            raise ContainerNotStarted(f"creating the container failed: {error.explanation}") from None
+        except EngineConnectionError as error:
             raise EngineLostError(f"the Docker engine at {self._address} stopped answering while creating the "
-                                  f"container ({_short_reason(error)})") from None
+                                  f"container ({error})") from None
         started = ended = None
         try:
             exit_code = None
@@ -252,7 +219,7 @@ class DockerRuntime:
                 ended = time.monotonic()
             reason = ExitReason.KILLED if exit_code is None else self._reason(container, exit_code)
         finally:
-            self._remove_later(container, cgroup_parent)
+            self._remove_later(container, spec.name, cgroup_parent)
         peak, cpu = figures.read(cgroup_parent) if figures and cgroup_parent and started else (None, None)
         return ContainerExit(
             reason, exit_code if reason is not ExitReason.KILLED else None,
@@ -263,28 +230,32 @@ class DockerRuntime:
 
     def _follow(self, spec: ContainerSpec, container: str, on_output: OutputCallback) -> int | None:
         """Start the container, stream its output and wait for it; its exit code, or None if it was killed."""
+        path = f"/containers/{container}"
         try:
-            stream = self._api.attach(container, stdout=True, stderr=True, stream=True, logs=False, demux=True)
+            with self._api.stream("POST", f"{path}/attach", query={"stream": True, "stdout": True, "stderr": True},
+                                  upgrade=True) as stream:
+                try:
+                    self._api.call("POST", f"{path}/start")
+                except EngineAPIError as error:
+                    if spec.name in self._killed:
+                        return None
+                    raise ContainerNotStarted(f"starting the container failed: {error.explanation}") from None
+                for stream_name, data in stream.output(spec.tty):
+                    on_output(stream_name, data)
             try:
-                self._api.start(container)
-            except docker.errors.APIError as error:
-                if spec.name in self._killed:
-                    return None
-                raise ContainerNotStarted(f"starting the container failed: {error.explanation or error}") from None
-            for stdout, stderr in stream:
-                if stdout:
-                    on_output("stdout", stdout)
-                if stderr:
-                    on_output("stderr", stderr)
-            try:
-                exit_code: int = self._api.wait(container, condition="not-running")["StatusCode"]
-            except docker.errors.NotFound:
+                waited = self._api.call("POST", f"{path}/wait", query={"condition": "not-running"})
+                exit_code = int(waited["StatusCode"])
+            except EngineNotFound:
                 return None
-        except requests.exceptions.RequestException as error:
+        except EngineConnectionError as error:
             if spec.name in self._killed:
                 return None
             raise EngineLostError(f"lost the connection to the Docker engine at {self._address} while the "
-                                  f"container ran ({_short_reason(error)}); it may still be running") from None
+                                  f"container ran ({error}); it may still be running") from None
+        except EngineAPIError as error:
+            if spec.name in self._killed:
+                return None
+            raise ContainerError(f"the Docker engine failed while the container ran: {error.explanation}") from None
         return None if spec.name in self._killed else exit_code
 
     def _reason(self, container: str, exit_code: int) -> ExitReason:
@@ -292,19 +263,19 @@ class DockerRuntime:
         if exit_code == 0:
             return ExitReason.EXITED
         try:
-            oom_killed = self._api.inspect_container(container)["State"].get("OOMKilled", False)
-        except docker.errors.NotFound:
+            oom_killed = self._api.call("GET", f"/containers/{container}/json")["State"].get("OOMKilled", False)
+        except EngineNotFound:
             return ExitReason.KILLED
-        except (docker.errors.APIError, requests.exceptions.RequestException):
+        except (EngineAPIError, EngineConnectionError):
             oom_killed = False
         if oom_killed:
             return ExitReason.OOM
         return ExitReason.SIGNAL if signal_of(exit_code) else ExitReason.EXITED
 
-    def _remove_later(self, container: str, cgroup_parent: str | None = None) -> None:
+    def _remove_later(self, container: str, name: str, cgroup_parent: str | None = None) -> None:
         if self.keep_containers and cgroup_parent is None:
             return
-        future = self._remover.submit(self._remove_container_and_cgroup, container, cgroup_parent)
+        future = self._remover.submit(self._remove_container_and_cgroup, container, name, cgroup_parent)
         with self._lock:
             self._removals.add(future)
         future.add_done_callback(self._forget_removal)
@@ -313,37 +284,39 @@ class DockerRuntime:
         with self._lock:
             self._removals.discard(future)
 
-    def _remove_container_and_cgroup(self, container: str, cgroup_parent: str | None) -> None:
+    def _remove_container_and_cgroup(self, container: str, name: str, cgroup_parent: str | None) -> None:
         if not self.keep_containers:
-            self._remove_container(container)
+            self._remove_container(container, name)
         if cgroup_parent is not None and self._cgroups:
             # A stopped container has no cgroup of its own any more, so its parent can go (even when kept).
             self._cgroups.remove(cgroup_parent)
+
+    def _remove_container(self, container: str, name: str | None = None) -> None:
+        try:
+            self._api.call("DELETE", f"/containers/{quoted(container)}", query={"force": True, "v": True})
+        except EngineNotFound:
+            pass
+        except EngineAPIError as error:
+            if error.status_code != 409:
+                log.warning("could not remove container %s: %s", container, error.explanation)
+                return
+            # Another removal is in progress (a reaper's, a sweep's): wait for it, so the container's network
+            # can be removed next.
+            self._wait_until_gone(container)
+        except EngineConnectionError as error:  # the engine went away; nothing to do from here
+            log.warning("could not remove container %s: the engine at %s does not answer (%s)", container,
+                        self._address, error)
+            return
+        self._maybe_left.discard(name or container)
 
     def _wait_until_gone(self, container: str, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                self._api.inspect_container(container)
-            except docker.errors.NotFound:
-                return
-            except (docker.errors.APIError, requests.exceptions.RequestException):
+                self._api.call("GET", f"/containers/{quoted(container)}/json")
+            except (EngineAPIError, EngineConnectionError):  # gone (404), or nothing more to learn
                 return
             time.sleep(0.1)
-
-    def _remove_container(self, container: str) -> None:
-        try:
-            self._api.remove_container(container, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as error:
-            if error.status_code == 409:  # another removal is in progress (a reaper's, a sweep's): wait for it,
-                self._wait_until_gone(container)  # so the container's network can be removed next
-                return
-            log.warning("could not remove container %s: %s", container, error.explanation or error)
-        except requests.exceptions.RequestException as error:  # the engine went away; nothing to do from here
-            log.warning("could not remove container %s: the engine at %s does not answer (%s)", container,
-                        self._address, _short_reason(error))
 
     def kill(self, name: str) -> None:
         self._killed.add(name)
@@ -352,26 +325,37 @@ class DockerRuntime:
     # -- networks -----------------------------------------------------------------------------
 
     def create_network(self, name: str, labels: Mapping[str, str]) -> None:
+        self._maybe_left.add(name)
         try:
-            self._api.create_network(name, driver="bridge", labels=dict(labels), check_duplicate=True)
-        except docker.errors.APIError as error:
-            raise ContainerError(f"creating network {name} failed: {error.explanation or error}") from None
+            self._api.call("POST", "/networks/create",
+                           body={"Name": name, "Driver": "bridge", "Labels": dict(labels), "CheckDuplicate": True})
+        except EngineAPIError as error:
+            self._maybe_left.discard(name)
+            raise ContainerError(f"creating network {name} failed: {error.explanation}") from None
+        except EngineConnectionError as error:
+            raise ContainerError(f"creating network {name} failed: {error}") from None
 
     def remove_network(self, name: str) -> None:
         try:
-            self._api.remove_network(name)
-        except docker.errors.NotFound:
+            self._api.call("DELETE", f"/networks/{quoted(name)}")
+        except EngineNotFound:
             pass
-        except docker.errors.APIError as error:
-            log.warning("could not remove network %s: %s", name, error.explanation or error)
+        except EngineAPIError as error:
+            log.warning("could not remove network %s: %s", name, error.explanation)
+            return
+        except EngineConnectionError as error:
+            log.warning("could not remove network %s: %s", name, error)
+            return
+        self._maybe_left.discard(name)
 
     # -- sweeping -----------------------------------------------------------------------------
 
     def _labelled(self, labels: Mapping[str, str] | list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         selector = [f"{k}={v}" for k, v in labels.items()] if isinstance(labels, Mapping) else labels
-        containers = self._api.containers(all=True, filters={"label": selector})
-        networks = self._api.networks(filters={"label": selector})
-        return containers, networks
+        filters = {"label": selector}
+        containers = self._api.call("GET", "/containers/json", query={"all": True, "filters": filters})
+        networks = self._api.call("GET", "/networks", query={"filters": filters})
+        return containers, networks or []
 
     def _remove_all(self, containers: list[dict[str, Any]], networks: list[dict[str, Any]]) -> int:
         for container in containers:
@@ -383,6 +367,11 @@ class DockerRuntime:
     def sweep(self, labels: Mapping[str, str]) -> int:
         self.wait_for_removals()
         return self._remove_all(*self._labelled(labels))
+
+    def may_have_left_some(self) -> bool:
+        """Whether a container or network this runtime made may still exist once removals are done."""
+        self.wait_for_removals()
+        return bool(self._maybe_left)
 
     def sweep_stale(self) -> int:
         """Remove what owners left behind when they died and their reaper could not clean up (it was

@@ -156,7 +156,7 @@ class StoppingRuntime(DockerRuntime):
     def kill(self, name: str) -> None:
         self._killed.add(name)
         try:
-            self._api.kill(name)
+            self._api.call("POST", f"/containers/{name}/kill")
         except Exception:
             pass  # already stopped
 
