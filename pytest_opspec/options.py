@@ -205,6 +205,7 @@ def choice(*values: str) -> Callable[[str], str]:
 
 DEFAULT_NODE_HOST = "127.0.0.1"
 DEFAULT_NODE_PORT = 42224  # where opctl's CLI looks for a node
+DEFAULT_NODE_RETAIN_OPS = 1000  # ended root ops whose events and files a node keeps
 
 
 def listen_address(text: str) -> tuple[str, int]:
@@ -319,6 +320,10 @@ NODE_MAX_LAG = Option(
     "max_lag", "close an event-stream subscriber (code 1013) once it is this many events behind (default 200000)",
     env="OPSPEC_NODE_MAX_LAG", parse=positive_number, metavar="EVENTS", cli="--max-lag",
     commands=("node",))
+NODE_RETAIN_OPS = Option(
+    "retain_ops", "keep the events and scratch files (file and dir outputs) of the latest N ended root ops; older "
+    f"ones are deleted (default {DEFAULT_NODE_RETAIN_OPS})", env="OPSPEC_NODE_RETAIN_OPS", parse=positive_number,
+    metavar="N", cli="--retain-ops", commands=("node",))
 NODE_OPCTL_LOCK = Option(
     "opctl_lock", "write $HOME/opctl/pid.lock so opctl's CLI uses this node instead of starting its own",
     env="OPSPEC_NODE_OPCTL_LOCK", parse=on_off, default=False, kind=Kind.SWITCH, cli="--opctl-lock",
@@ -396,9 +401,9 @@ NETWORK = Option(
 
 OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY, IMAGE_MAP, PULL, TIMEOUT,
                                KEEP_CONTAINERS, SKIP_WITHOUT_ENGINE, TTY, MEMORY, CPUS, PIDS_LIMIT, NETWORK,
-                               NODE_LISTEN, NODE_DATA_DIR, NODE_MAX_LAG, NODE_OPCTL_LOCK, NODE_URL_FILE,
-                               NODE_TLS_CERT, NODE_TLS_KEY, NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN, NODE_ALLOW_HOST,
-                               NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP)
+                               NODE_LISTEN, NODE_DATA_DIR, NODE_MAX_LAG, NODE_RETAIN_OPS, NODE_OPCTL_LOCK,
+                               NODE_URL_FILE, NODE_TLS_CERT, NODE_TLS_KEY, NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN,
+                               NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP)
 
 
 def limits_from(values: Mapping[str, Any]) -> Limits:

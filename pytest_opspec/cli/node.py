@@ -39,6 +39,8 @@ def node(args: argparse.Namespace) -> int:
                             pkg_cache=options["pkg_cache"], access=access, tls=tls, limits=limits_from(options))
     if options["max_lag"] is not None:
         settings = dataclasses.replace(settings, max_lag=options["max_lag"])
+    if options["retain_ops"] is not None:
+        settings = dataclasses.replace(settings, retain_ops=options["retain_ops"])
     opctl_lock = OpctlLock() if options["opctl_lock"] else None
     url_file: Path | None = options["url_file"]
     logging.basicConfig(level=logging.INFO, format="opspec node: %(message)s", stream=sys.stderr)

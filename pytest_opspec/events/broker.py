@@ -20,25 +20,24 @@ silently left behind.
 from __future__ import annotations
 
 import asyncio
-import base64
 import bisect
 import functools
-import json
 import logging
 import threading
 from typing import Callable, Collection
 
+from .encoding import event_payload, split_output
 from .model import Event, EventType
 from .store import EventStore, Record
 
 log = logging.getLogger(__name__)
 
+# Events a subscription may fall behind the live stream before it counts as a slow consumer.
+DEFAULT_MAX_LAG = 200_000
 # Payload bytes of stored events kept in memory for subscriptions that are (nearly) caught up.
 WINDOW_BYTES = 8 * 1024 * 1024
 # Payload bytes published but not yet stored before publishers wait for the writer.
 MAX_UNSTORED_BYTES = 32 * 1024 * 1024
-# Events a subscription may fall behind the live stream before it counts as a slow consumer.
-DEFAULT_MAX_LAG = 200_000
 # Records handed to a subscription per read.
 BATCH = 500
 
@@ -57,33 +56,11 @@ class BrokerClosedError(Exception):
 
 
 def encode(event: Event) -> Record:
-    """The event's API JSON as sent on the stream: ``Event.to_json()``, compactly encoded."""
-    if (event.type in _OUTPUT_TYPES and event.data is not None
-            and None not in (event.image_ref, event.container_id, event.pkg_ref)):
-        # Output lines are most events by far: only data and timestamp vary within a container.
-        head, tail = _output_parts(event.type, event.image_ref, event.root_op_id, event.container_id,
-                                   event.pkg_ref)
-        data = b'"' + base64.b64encode(event.data) + b'"'
-        payload = b"".join((head, data, tail, event.timestamp.encode(), b'"}'))
-    else:
-        payload = json.dumps(event.to_json(), separators=(",", ":")).encode()
-    return Record(event.seq, event.timestamp_ns, event.root_op_id, payload)
-
-
-_OUTPUT_TYPES = frozenset({EventType.CONTAINER_STDOUT_WRITTEN_TO, EventType.CONTAINER_STDERR_WRITTEN_TO})
-
-
-@functools.lru_cache(maxsize=1024)
-def _output_parts(event_type: EventType, image_ref: str, root_op_id: str, container_id: str,
-                  pkg_ref: str) -> tuple[bytes, bytes]:
-    """The JSON around ``data`` of an output event with every field set (fields in EVENT_FIELDS order)."""
-    def text(value: str) -> str:
-        return json.dumps(value)
-
-    head = f'{{"{event_type.value}":{{"imageRef":{text(image_ref)},"data":'
-    tail = (f',"rootOpId":{text(root_op_id)},"containerId":{text(container_id)},"pkgRef":{text(pkg_ref)}}},'
-            '"timestamp":"')
-    return head.encode(), tail.encode()
+    """The event as a Record: its API JSON as sent on the stream, plus what the store keeps of it."""
+    output = split_output(event)
+    source, data = output if output is not None else (None, None)
+    ends_root = event.type is EventType.OP_ENDED and event.op_id == event.root_op_id
+    return Record(event.seq, event.timestamp_ns, event.root_op_id, event_payload(event), source, data, ends_root)
 
 
 def _after(records: list[Record], seq: int) -> int:
@@ -103,7 +80,11 @@ class EventBroker:
         max_lag: int = DEFAULT_MAX_LAG,
         window_bytes: int = WINDOW_BYTES,
         max_unstored_bytes: int = MAX_UNSTORED_BYTES,
+        retain_ops: int | None = None,
+        on_pruned: Callable[[list[str]], None] | None = None,
     ) -> None:
+        """``retain_ops``: keep the events of the latest that many ended root ops only; ``on_pruned`` is
+        called (on the writer thread) with the ids of the root ops whose events were deleted."""
         self.store = store
         self.max_lag = max_lag
         self._window_bytes = window_bytes
@@ -124,6 +105,12 @@ class EventBroker:
         self._wake_scheduled = False
         self._wakeup: asyncio.Event | None = None
         self._subscriptions: set[Subscription] = set()
+        self._retain_ops = retain_ops
+        self._on_pruned = on_pruned
+        # Pruned root ops -> their last seq still in the window; reads skip those records until evicted.
+        self._pruned: dict[str, int] = {}
+        if retain_ops is not None:
+            store.prune(retain_ops)  # what an earlier run of the node kept, under a larger limit
         self._writer = threading.Thread(target=self._write, name="opspec-event-writer", daemon=True)
         self._writer.start()
 
@@ -186,11 +173,29 @@ class EventBroker:
                     self.failure = error
                     self._changed.notify_all()
                 return
+            if self._retain_ops is not None and any(record.ends_root for record in batch):
+                self._prune(self._retain_ops)  # before the batch counts as stored: flush() waits for it too
             with self._lock:
                 self._stored = batch[-1].seq
                 self._unstored_bytes -= sum(len(r.payload) for r in batch)
                 self._trim()
                 self._changed.notify_all()
+
+    def _prune(self, keep: int) -> None:
+        try:
+            pruned = self.store.prune(keep)
+        except Exception:  # retention must not stop the writer; the next op's end tries again
+            log.exception("cannot prune the event store")
+            return
+        if not pruned:
+            return
+        with self._lock:
+            gone = set(pruned)
+            for record in self._window:
+                if record.root_op_id in gone:
+                    self._pruned[record.root_op_id] = record.seq
+        if self._on_pruned is not None:
+            self._on_pruned(pruned)
 
     def _trim(self) -> None:
         """Drop the oldest stored records beyond the window's budget (lock held)."""
@@ -205,6 +210,8 @@ class EventBroker:
             self._evicted = self._window[drop - 1].seq
             del self._window[:drop]
             self._held_bytes = held
+            if self._pruned:
+                self._pruned = {root: last for root, last in self._pruned.items() if last > self._evicted}
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything published so far is stored; False on timeout or a store failure."""
@@ -316,6 +323,8 @@ class Subscription:
 
     def matches(self, record: Record) -> bool:
         if self.roots and record.root_op_id not in self.roots:
+            return False
+        if record.root_op_id in self._broker._pruned:
             return False
         return self.since_ns is None or record.timestamp_ns >= self.since_ns
 

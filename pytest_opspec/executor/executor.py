@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import collections
-import os
 import logging
+import os
 import shutil
 import threading
 import uuid
@@ -49,6 +48,7 @@ class RootOp:
     outcome: Outcome | None = None
     run: RootRun | None = None
     thread: threading.Thread | None = None
+    release_when_done: bool = False  # release() was called while it ran
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,8 @@ class Executor:
     ``close_runtime`` the executor closes it on ``close``. Every container and network is labelled with
     this executor's owner id and with its lease (runtime/lease.py: its reaper removes them if this process
     dies); ``close`` kills what still runs, waits, and removes all of it. ``data_dir`` holds scratch files
-    of runs (the lease's private scratch dir when not given). With ``retain_ended``, only that many ended
-    root ops are remembered (with their scratch files: file and dir outputs); older ones are released as
-    new ones end.
+    of runs (the lease's private scratch dir when not given). Ended root ops (and their scratch files: file
+    and dir outputs) are kept until ``release``; a node releases those its event retention prunes.
     """
 
     def __init__(
@@ -108,7 +107,6 @@ class Executor:
         tty: bool = False,
         owner: str | None = None,
         keep_containers: bool = False,
-        retain_ended: int | None = None,
         close_runtime: bool = False,
         packages: PackageResolver | None = None,
         default_limits: Limits = NO_LIMITS,
@@ -131,9 +129,6 @@ class Executor:
         self._lock = threading.Lock()
         self._closed = False
         self._network_cleanups: list[threading.Thread] = []
-        # A long-lived owner (a node) keeps only the latest ended roots (and their scratch files).
-        self._retain_ended = retain_ended
-        self._ended: collections.deque[str] = collections.deque()
         # Limits for every op (a node's --memory...); a start's own limits override them field by field.
         self.default_limits = default_limits
 
@@ -206,17 +201,11 @@ class Executor:
         finally:
             if run.network:
                 self._remove_network_later(run.network)
-            self._forget_old_roots(root.id)
-            root.done.set()
-
-    def _forget_old_roots(self, ended_id: str) -> None:
-        if self._retain_ended is None:
-            return
-        with self._lock:
-            self._ended.append(ended_id)
-            expired = [self._ended.popleft() for _ in range(max(0, len(self._ended) - self._retain_ended))]
-        for root_op_id in expired:
-            self.release(root_op_id)
+            with self._lock:
+                root.done.set()
+                release = root.release_when_done
+            if release:
+                self.release(root.id)
 
     def _create_network(self, root_op_id: str) -> str:
         name = f"opspec-{root_op_id}"
@@ -262,12 +251,16 @@ class Executor:
         return True
 
     def release(self, root_op_id: str) -> None:
-        """Forget an ended root op and delete its scratch files (its file and dir outputs)."""
-        root = self._roots.get(root_op_id)
-        if root is None or not root.done.is_set():
-            return
+        """Forget an ended root op and delete its scratch files (its file and dir outputs); a root op
+        still running is released when it ends."""
         with self._lock:
-            self._roots.pop(root_op_id, None)
+            root = self._roots.get(root_op_id)
+            if root is None:
+                return
+            if not root.done.is_set():
+                root.release_when_done = True
+                return
+            del self._roots[root_op_id]
         shutil.rmtree(self.data_dir / "runs" / root_op_id, ignore_errors=True)
 
     # -- shutting down ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..events.broker import DEFAULT_MAX_LAG, EventBroker
 from ..events.bus import EventBus
 from ..events.store import EventStore
 from ..executor import Executor
+from ..options import DEFAULT_NODE_RETAIN_OPS
 from ..pkgs import PackageResolver, PkgOptions
 from ..runtime.base import ContainerRuntime
 from ..runtime.lease import sweep_dead_leases
@@ -62,8 +63,8 @@ class NodeSettings:
     # /liveness: seconds an engine ping's answer is reused, and how long a ping may take
     liveness_ttl: float = 1.0
     engine_timeout: float = 2.0
-    # ended ops whose scratch files (file and dir outputs) are kept; older ones are deleted
-    retain_ops: int = 200
+    # ended root ops whose events and scratch files (file and dir outputs) are kept; older ones are deleted
+    retain_ops: int = DEFAULT_NODE_RETAIN_OPS
     # the cache of remote packages (default: <data dir>/pkgs); it may be shared with test sessions
     pkg_cache: Path | None = None
     # who may call the API and which host paths args may name (access.py)
@@ -91,7 +92,8 @@ class Node:
         self.broker: EventBroker
         try:
             self.store = EventStore(data_dir / "events.db")
-            self.broker = EventBroker(self.store, max_lag=settings.max_lag)
+            self.broker = EventBroker(self.store, max_lag=settings.max_lag, retain_ops=settings.retain_ops,
+                                      on_pruned=self._release_pruned)
             # Scratch files of a previous run belong to ops that are gone (their containers too).
             scratch = data_dir / "scratch"
             shutil.rmtree(scratch, ignore_errors=True)
@@ -99,7 +101,7 @@ class Node:
             self.packages = PackageResolver(PkgOptions(cache_dir=settings.pkg_cache or data_dir / "pkgs"))
             self.executor = Executor(
                 runtime, data_dir=scratch, bus=bus, tty=settings.tty, keep_containers=settings.keep_containers,
-                retain_ended=settings.retain_ops, close_runtime=True, packages=self.packages,
+                close_runtime=True, packages=self.packages,
                 default_limits=settings.limits,
             )
         except BaseException:
@@ -119,6 +121,11 @@ class Node:
         self.stopping = False
         self.liveness = LivenessProbe(self, ttl=settings.liveness_ttl, timeout=settings.engine_timeout)
         self._closed = False
+
+    def _release_pruned(self, root_op_ids: list[str]) -> None:
+        """Retention deleted these root ops' events: delete their scratch files too."""
+        for root_op_id in root_op_ids:
+            self.executor.release(root_op_id)
 
     async def start(self) -> None:
         """Run on the serving loop before requests arrive."""

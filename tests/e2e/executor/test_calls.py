@@ -304,7 +304,7 @@ def test_a_cycle_between_packages_ends_with_an_error(runner: OpRunner, make_op) 
     assert result.containers == []
 
 
-def test_an_executor_with_retention_keeps_only_the_latest_ended_roots(make_op, tmp_path) -> None:
+def test_releasing_a_running_root_deletes_its_files_once_it_ends(make_op, tmp_path) -> None:
     from pytest_opspec.backends.runtime import make_runtime
     from pytest_opspec.executor import Executor
 
@@ -314,12 +314,17 @@ def test_an_executor_with_retention_keeps_only_the_latest_ended_roots(make_op, t
         name: out
         outputs: { report: { file: {} } }
         run:
-          container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'echo x > /r'], files: { /r: $(report) } }
+          container: { image: { ref: 'alpine:3.19' }, cmd: [sh, -c, 'echo x > /r; sleep 1'], files: { /r: $(report) } }
     """)
-    with Executor(make_runtime(image_map=IMAGE_MAP), data_dir=tmp_path / "data", retain_ended=2,
-                  close_runtime=True) as executor:
-        results = [OpRunner(executor).run(pkg, timeout=60) for _ in range(3)]
-        assert all(r.succeeded for r in results), results[0].summary()
-        assert not results[0].outputs["report"].exists()  # the oldest was released
-        assert all(r.outputs["report"].read_text() == "x\n" for r in results[1:])
-        assert executor.root(results[0].op_id) is None and executor.root(results[2].op_id) is not None
+    with Executor(make_runtime(image_map=IMAGE_MAP), data_dir=tmp_path / "data", close_runtime=True) as executor:
+        released = executor.start(pkg)
+        root = executor.root(released)
+        executor.release(released)  # still running: released when it ends
+        kept = OpRunner(executor).run(pkg, timeout=60)
+        assert kept.succeeded, kept.summary()
+        assert root is not None and root.thread is not None
+        root.thread.join(60)  # the root's own thread deletes its files as it ends
+        assert root.outcome is Outcome.SUCCEEDED
+        assert kept.outputs["report"].read_text() == "x\n"
+        assert not (executor.data_dir / "runs" / released).exists()
+        assert executor.root(released) is None and executor.root(kept.op_id) is not None

@@ -140,3 +140,28 @@ def test_a_restarted_broker_continues_the_sequence(tmp_path: Path) -> None:
 def test_encoding_is_the_events_api_json(event: Event) -> None:
     assert json.loads(encode(event).payload) == event.to_json()
     assert encode(event).payload == json.dumps(event.to_json(), separators=(",", ":")).encode()
+
+
+def test_retention_keeps_the_latest_ended_roots_in_the_store_and_in_memory(tmp_path: Path) -> None:
+    pruned: list[str] = []
+    broker = EventBroker(EventStore(tmp_path / "events.db"), retain_ops=3, on_pruned=pruned.extend)
+    bus = bus_for(broker)
+    for root in ("r1", "r2", "r3", "r4"):
+        bus.publish(line(root, 0))
+        bus.publish(Event(type=EventType.OP_ENDED, root_op_id=root, op_id=root, pkg_ref="/p"))
+        assert broker.flush(10)
+    assert pruned == ["r1"]
+
+    async def replay() -> set[str]:
+        broker.attach(asyncio.get_running_loop())
+        subscription = await broker.subscribe(since_ns=0)  # all of it is still in the memory window
+        return {json.loads(payload)["containerStdOutWrittenTo"]["rootOpId"]
+                for payload in await drain(subscription, 6) if b"containerStdOut" in payload}
+
+    assert asyncio.run(replay()) == {"r2", "r3", "r4"}
+    assert broker.store.read(0, broker.head, roots={"r1"}) == []
+    broker.close()
+    # A node restarted with a smaller limit prunes at once.
+    again = EventBroker(EventStore(tmp_path / "events.db"), retain_ops=1)
+    assert {r.root_op_id for r in again.store.read(0, again.head, limit=100)} == {"r4"}
+    again.close()
