@@ -6,15 +6,15 @@ import argparse
 import json
 import sys
 from dataclasses import replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from ..model import OpCache, ValidationReport, validate_package
-from ..model.render import render_report, summary_line
-from ..model.scenarios import ScenarioFileError, find_scenario_file, load_scenarios
 from ..pkgs.discover import find_packages
 from ..options import add_command_options, read_command_options
 from ..pkgs import PackageResolver
 from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
+
+if TYPE_CHECKING:
+    from ..model import ValidationReport
 
 
 def _configure_validate(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +31,10 @@ def _configure_validate(parser: argparse.ArgumentParser) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    # Imported here: `opspec run` and the other commands load no static checks.
+    from ..model import OpCache, validate_package
+    from ..model.render import render_report, summary_line
+
     try:
         packages = find_packages(args.paths)
     except OSError as error:
@@ -59,6 +63,8 @@ def validate(args: argparse.Namespace) -> int:
 def with_scenarios(report: ValidationReport) -> ValidationReport:
     """The report with the problems of the package's scenarios.yml/scenarios.json (a broken one stops pytest
     from collecting the package's tests), each at its line."""
+    from ..model.scenarios import ScenarioFileError, find_scenario_file, load_scenarios
+
     try:
         file = find_scenario_file(report.pkg_dir)
         if file is not None:

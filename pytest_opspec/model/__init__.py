@@ -8,12 +8,27 @@ Public API:
   raises for a bad op.
 """
 
-from .checks import CHECKS, OpCache
+from typing import TYPE_CHECKING, Any
+
 from .load import OP_FILE, load_op, op_file_of
 from .problems import InvalidOpError, Problem, Severity, json_path, json_pointer
 from .types import (Call, ContainerCall, Image, OpCall, OpDefinition, ParallelCall, Param, Position, PullCreds,
                     SerialCall)
-from .validate import ValidationReport, validate_package
+
+if TYPE_CHECKING:
+    from .checks import CHECKS, OpCache
+    from .validate import ValidationReport, validate_package
+
+# The static checks (and the constraint validator they bring) load on first use: running an op needs none.
+_LAZY = {"CHECKS": "checks", "OpCache": "checks", "ValidationReport": "validate", "validate_package": "validate"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "CHECKS", "Call", "ContainerCall", "Image", "InvalidOpError", "OP_FILE", "OpCache", "OpCall", "OpDefinition",

@@ -25,17 +25,17 @@ import stat
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
-from typing import Any
-
-import jsonschema
-import referencing.exceptions
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .types import Param
 from ..values.coerce import CoercionError, coerce, json_kind
 from ..values.encoding import JSONError, format_number, marshal_json, unmarshal_json
 from ..values.formats import FORMAT_CHECKS
 from ..values.value import Value, ValueType
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 # How much of a (non-secret) value a message shows.
 _SHOWN_LIMIT = 80
@@ -132,24 +132,28 @@ def _violations(constraints: Mapping[str, Any] | None, data: Any, secret: bool) 
     validator = _validator_for(constraints_json)
     if isinstance(validator, str):
         return [([], validator)]
+    from jsonschema.exceptions import SchemaError
+    from referencing.exceptions import Unresolvable
+
     try:
         errors = list(validator.iter_errors(instance))
-    except (jsonschema.exceptions.SchemaError, referencing.exceptions.Unresolvable) as error:
+    except (SchemaError, Unresolvable) as error:
         return [([], f"invalid constraints: {error}")]
     return [(list(error.absolute_path), _describe(error, secret)) for error in errors]
 
 
 @functools.lru_cache(maxsize=1024)
-def _validator_for(constraints_json: str) -> jsonschema.protocols.Validator | str:
+def _validator_for(constraints_json: str) -> Validator | str:
     """A validator for one distinct constraint set (keyed by its canonical JSON), or the reason
     the constraints are not a valid draft-04 schema."""
     constraints = unmarshal_json(constraints_json)
-    meta_errors = sorted(_META_VALIDATOR.iter_errors(constraints), key=lambda error: list(error.path))
+    meta_validator, validator_class, format_checker = _draft4()
+    meta_errors = sorted(meta_validator.iter_errors(constraints), key=lambda error: list(error.path))
     if meta_errors:
         error = meta_errors[0]
         where = "/".join(str(part) for part in error.path)
         return f"invalid constraints{f' at {where}' if where else ''}: {error.message}"
-    return _OpspecValidator(constraints, format_checker=_FORMAT_CHECKER)
+    return validator_class(constraints, format_checker=format_checker)
 
 
 def _location(name: str, path: Iterable[str | int]) -> str:
@@ -272,7 +276,7 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterat
     if isinstance(compiled, str):
         yield _pattern_error(pattern, compiled)
     elif not compiled.search(instance):
-        yield ValidationError(f"does not match '{pattern}'")
+        yield _error(f"does not match '{pattern}'")
 
 
 def _pattern_properties(
@@ -304,7 +308,7 @@ def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: 
     elif allowed is False and extras:
         names = ", ".join(f"'{extra}'" for extra in extras)
         noun = "property" if len(extras) == 1 else "properties"
-        error = ValidationError(f"additional {noun} {names} not allowed")
+        error = _error(f"additional {noun} {names} not allowed")
         error.redacted_message = "additional properties are not allowed"
         yield error
 
@@ -314,7 +318,7 @@ def _required(validator: Any, required: list[str], instance: Any, schema: Any) -
         return
     for name in required:
         if name not in instance:
-            yield ValidationError(f"property '{name}' is required")
+            yield _error(f"property '{name}' is required")
 
 
 def _dependencies(
@@ -328,7 +332,7 @@ def _dependencies(
         if validator.is_type(dependency, "array"):
             for needed in dependency:
                 if needed not in instance:
-                    yield ValidationError(f"property '{needed}' is required when property '{name}' is present")
+                    yield _error(f"property '{needed}' is required when property '{name}' is present")
         else:
             yield from validator.descend(instance, dependency, schema_path=name)
 
@@ -339,7 +343,7 @@ def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> It
     # Exact, on the numbers' decimal text, so that 0.3 is a multiple of 0.1.
     quotient = _exact(instance) / _exact(divisor)
     if quotient.denominator != 1:
-        yield ValidationError(f"is not a multiple of {divisor}")
+        yield _error(f"is not a multiple of {divisor}")
 
 
 def _exact(number: int | float) -> Fraction:
@@ -347,23 +351,32 @@ def _exact(number: int | float) -> Fraction:
 
 
 def _pattern_error(pattern: str, reason: str) -> ValidationError:
-    error = ValidationError(f"the constraint pattern '{pattern}' is not a valid regular expression: {reason}")
+    error = _error(f"the constraint pattern '{pattern}' is not a valid regular expression: {reason}")
     error.validator = "patternError"
     return error
 
 
-_OpspecValidator = jsonschema.validators.extend(
-    jsonschema.Draft4Validator,
-    {
-        "pattern": _pattern,
-        "patternProperties": _pattern_properties,
-        "additionalProperties": _additional_properties,
-        "required": _required,
-        "dependencies": _dependencies,
-        "multipleOf": _multiple_of,
-    },
-)
-_META_VALIDATOR = jsonschema.Draft4Validator(jsonschema.Draft4Validator.META_SCHEMA)
+@functools.cache
+def _draft4() -> tuple[Validator, Any, Any]:
+    """The meta-schema validator, our draft-04 validator class and its format checker, built on first use:
+    importing jsonschema is a large part of a start-up that checks no constraints."""
+    import jsonschema
+
+    validator_class = jsonschema.validators.extend(
+        jsonschema.Draft4Validator,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+            "required": _required,
+            "dependencies": _dependencies,
+            "multipleOf": _multiple_of,
+        },
+    )
+    format_checker = jsonschema.FormatChecker(formats=())
+    for name, check in FORMAT_CHECKS.items():
+        format_checker.checks(name)(_format_applies(check))
+    return jsonschema.Draft4Validator(jsonschema.Draft4Validator.META_SCHEMA), validator_class, format_checker
 
 
 def _format_applies(check: Any) -> Any:
@@ -377,9 +390,10 @@ def _format_applies(check: Any) -> Any:
     return checker
 
 
-_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
-for _name, _check in FORMAT_CHECKS.items():
-    _FORMAT_CHECKER.checks(_name)(_format_applies(_check))
+def _error(message: str) -> ValidationError:
+    from jsonschema.exceptions import ValidationError
+
+    return ValidationError(message)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,13 +14,14 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Iterator
-
-from jsonschema import Draft4Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..resources import load_json_schema
 from .problems import Location
+
+if TYPE_CHECKING:
+    from jsonschema import Draft4Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_NAME = "op.yml.schema.json"
 _DRAFT4 = "http://json-schema.org/draft-04/schema#"
@@ -58,6 +59,8 @@ def op_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft4Validator:
+    from jsonschema import Draft4Validator  # on first use: a large part of the start-up otherwise
+
     return Draft4Validator(inline_local_refs(copy.deepcopy(op_schema())))
 
 
@@ -231,10 +234,10 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     if ref is None:
         return schema
     if ref == _DRAFT4:
-        return Draft4Validator.META_SCHEMA
+        return _validator().META_SCHEMA
     name = ref.removeprefix("#/definitions/")
     # Refs met inside `items` point into the draft-04 meta-schema, whose names differ from ours.
-    return op_schema()["definitions"].get(name) or Draft4Validator.META_SCHEMA["definitions"].get(name, {})
+    return op_schema()["definitions"].get(name) or _validator().META_SCHEMA["definitions"].get(name, {})
 
 
 def _types(schema: dict[str, Any]) -> list[str]:
