@@ -1,0 +1,99 @@
+"""Whole-process start-up costs, each against its baseline, measured side by side in one run.
+
+    python benchmarks/startup.py [--rounds N] [--image IMAGE]
+
+Every command runs as a fresh process, rounds interleaved (A B C ... A B C ...) so that drift of a shared
+machine hits all alike; the figures are medians of wall times.
+  opspec run          `opspec run examples/hello` (one container; an input with constraints), and a bare
+                      one-container op (`true`), against `docker run --rm IMAGE true`.
+                      Target <= 1.30x (stretch 1.15x).
+  plugin unused       pytest running one trivial test with pytest-opspec installed, against the same run with
+                      `-p no:opspec`. Target <= 1.10x.
+  plugin start-up     `pytest --opspec PKG --collect-only` on one package, against `pytest --collect-only` of one
+                      trivial test. Target <= 1.30x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}")
+    return elapsed
+
+
+def interleaved(commands: dict[str, tuple[list[str], Path]], rounds: int) -> dict[str, float]:
+    """Median wall time of each command over ``rounds`` interleaved rounds (after one warm-up round)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_number in range(rounds + 1):
+        for name, (command, cwd) in commands.items():
+            elapsed = timed(command, cwd)
+            if round_number:
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def figure(name: str, value: float, baseline: float, target: float, stretch: float | None = None) -> str:
+    ratio = value / baseline
+    verdict = "met" if ratio <= target else "NOT met"
+    extra = f", stretch {stretch:.2f}x {'met' if ratio <= stretch else 'not met'}" if stretch else ""
+    return f"figure: {name:34s} {ratio:5.2f}x  (target <= {target:.2f}x: {verdict}{extra})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--image", default="opspec-test/busybox:1")
+    options = parser.parse_args()
+    image = options.image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "pytest.ini").write_text("[pytest]\n")  # its own rootdir: no ini of the repository applies
+        (work / "test_trivial.py").write_text("def test_trivial():\n    assert True\n")
+        shutil.copytree(ROOT / "examples" / "hello", work / "hello")
+        bare = work / "bare"
+        bare.mkdir()
+        (bare / "op.yml").write_text(f"name: bare\nrun:\n  container:\n    image: {{ ref: '{image}' }}\n"
+                                     "    cmd: ['true']\n")
+        opspec = str(BIN / "opspec")
+        pytest = [sys.executable, "-m", "pytest", "-q"]
+        commands = {
+            "docker run": (["docker", "run", "--rm", image, "true"], work),
+            "opspec run hello": ([opspec, "run", "hello", "--image-map", f"alpine:3.19={image}"], work),
+            "opspec run bare": ([opspec, "run", "bare"], work),
+            "pytest -p no:opspec": ([*pytest, "-p", "no:opspec", "test_trivial.py"], work),
+            "pytest (plugin unused)": ([*pytest, "test_trivial.py"], work),
+            "pytest --co": ([*pytest, "--collect-only", "test_trivial.py"], work),
+            "pytest --opspec PKG --co": ([*pytest, "--opspec", "hello", "--collect-only"], work),
+        }
+        medians = interleaved(commands, options.rounds)
+
+    print(f"medians of {options.rounds} interleaved rounds (wall time, whole process):")
+    for name, value in medians.items():
+        print(f"  {name:28s} {value * 1000:7.0f} ms")
+    print(figure("opspec run hello / docker run", medians["opspec run hello"], medians["docker run"], 1.30, 1.15))
+    print(figure("opspec run bare / docker run", medians["opspec run bare"], medians["docker run"], 1.30, 1.15))
+    print(figure("plugin unused / -p no:opspec", medians["pytest (plugin unused)"], medians["pytest -p no:opspec"],
+                 1.10))
+    print(figure("pytest --opspec 1 pkg start-up", medians["pytest --opspec PKG --co"], medians["pytest --co"], 1.30))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
