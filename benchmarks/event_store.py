@@ -13,59 +13,18 @@ an older commit), so both are measured on the same machine at the same time.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
 import signal
-import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
-import queue
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pytest_opspec.client import NodeClient  # noqa: E402
+from node_events import start_node, writer_package  # noqa: E402  (the script beside this one)
+from pytest_opspec.node.client import NodeClient  # noqa: E402
 
 MIB = 1024 * 1024
-
-
-def start_node(data_dir: Path, image: str, tree: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    """`opspec node` from the source tree ``tree`` on a free port; its URL once it serves."""
-    env = {**os.environ, "OPSPEC_IMAGE_MAP": f"bench/writer:1={image}", "PYTHONPATH": str(tree)}
-    process = subprocess.Popen([sys.executable, "-m", "pytest_opspec.cli", "node", "--listen", "127.0.0.1:0",
-                                "--data-dir", str(data_dir), *extra], stderr=subprocess.PIPE, text=True, env=env,
-                               cwd=tree)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = lines.get(timeout=60)
-        found = re.search(r"serving the node API on (http://\S+)", line)
-        if found:
-            return process, found[1]
-    process.kill()
-    raise SystemExit("the node did not start")
-
-
-def writer_package(root: Path, line_bytes: int, total_bytes: int) -> Path:
-    """An op whose container writes ``total_bytes`` as lines of ``line_bytes`` bytes (newline included)."""
-    lines = total_bytes // line_bytes
-    script = f'yes "$(head -c {line_bytes - 1} /dev/zero | tr "\\0" x)" | head -n {lines}'
-    pkg = root / f"writer-{line_bytes}"
-    pkg.mkdir(exist_ok=True)
-    (pkg / "op.yml").write_text(textwrap.dedent(f"""\
-        name: writer
-        run:
-          container:
-            image: {{ ref: 'bench/writer:1' }}
-            cmd: [sh, -c, {json.dumps(script)}]
-    """))
-    return pkg
 
 
 def store_bytes(tree: Path, image: str, pkg: Path, data_dir: Path) -> int:
@@ -98,7 +57,7 @@ def main() -> int:
         work = Path(tmp)
         for line_bytes, total, target in cases:
             output = total // line_bytes * line_bytes
-            pkg = writer_package(work, line_bytes, total)
+            pkg, _ = writer_package(work, line_bytes, total // line_bytes)
             for name, tree in trees.items():
                 data_dir = work / f"data-{line_bytes}-{len(name)}"
                 size = store_bytes(tree, options.image, pkg, data_dir)
