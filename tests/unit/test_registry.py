@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pytest_opspec.cli import COMMANDS
+# With the checks: pytester restores sys.modules after each in-process run, and check modules imported
+# again there would register their checks a second time in a registry that outlived them.
+from pytest_opspec.conformance.checks import all_checks
 from pytest_opspec.conformance.registry import REGISTRY
 from pytest_opspec.model import CHECKS
 from pytest_opspec.registry import DuplicateNameError, Registry
@@ -32,6 +35,7 @@ def test_a_name_registered_twice_is_an_error() -> None:
 
 def test_checks_conformance_checks_and_commands_use_it() -> None:
     assert all(isinstance(registry, Registry) for registry in (CHECKS, REGISTRY, COMMANDS))
+    assert [check.id for check in all_checks()] and len(all_checks()) == len(REGISTRY)
     assert list(COMMANDS) == ["validate", "run", "pkg", "node", "conformance"]
     with pytest.raises(DuplicateNameError):
         CHECKS.register("no-run")(lambda context: [])
