@@ -22,20 +22,25 @@ for _command in (validate.COMMAND, run.COMMAND, pkg.COMMAND, node.COMMAND, confo
     COMMANDS.add(_command.name, _command)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with ``only``, just that command's options are set up (the others
+    keep their names and help): setting up a command may import what only that command needs."""
     parser = argparse.ArgumentParser(prog="opspec", description=f"Tools for opspec {OPSPEC_VERSION} op packages.")
     parser.add_argument("--version", action="version",
                         version=f"opspec (pytest-opspec) {__version__}, opspec spec {OPSPEC_VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS.values():
         sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
-        cmd.configure(sub)
+        if only is None or cmd.name == only:
+            cmd.configure(sub)
         sub.set_defaults(run=cmd.run, parser=sub)  # usage errors show the subcommand's usage
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The first word that is not an option names the command (the top level has no option with a value).
+    parser = build_parser(next((word for word in argv if not word.startswith("-")), None))
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad arguments
     try:
         return int(args.run(args))
