@@ -8,7 +8,7 @@ from .build import build_op
 from .problems import InvalidOpError, Problem, json_pointer, sort_problems
 from .schema import schema_issues
 from .types import OpDefinition, nearest_position
-from .yaml12 import load_yaml_file
+from .yaml12 import YamlDocument, load_yaml_file
 
 OP_FILE = "op.yml"
 
@@ -26,19 +26,30 @@ def load_op(path: str | Path) -> OpDefinition:
     Static checks (refs, defaults, cycles...) are not run here; see validate_package.
     """
     file = op_file_of(path)
+    document = read_op_document(file)
+    problems = schema_problems(file, document)
+    if problems:
+        raise InvalidOpError(file, problems)
+    return build_op(document.data, file, document.positions, document.key_positions)
+
+
+def read_op_document(file: Path) -> YamlDocument:
+    """op.yml parsed as YAML 1.2; raises InvalidOpError unless it is a mapping."""
     document = load_yaml_file(file)
     data = document.data
     if not isinstance(data, dict):
         kind = "a sequence" if isinstance(data, list) else "null" if data is None else f"a {type(data).__name__}"
         raise InvalidOpError(file, [Problem(file, f"an op.yml must be a mapping (with at least 'name'), "
                                                   f"not {kind}", (), document.positions.get(""))])
-    issues = schema_issues(data)
-    if issues:
-        problems = []
-        for issue in issues:
-            pointer = json_pointer(issue.location)
-            position = ((document.key_positions.get(pointer) if issue.at_key else None)
-                        or nearest_position(document.positions, pointer))
-            problems.append(Problem(file, issue.message, issue.location, position))
-        raise InvalidOpError(file, sort_problems(problems))
-    return build_op(data, file, document.positions, document.key_positions)
+    return document
+
+
+def schema_problems(file: Path, document: YamlDocument) -> list[Problem]:
+    """The schema errors of a parsed op.yml, each at its line; [] when it is valid."""
+    problems = []
+    for issue in schema_issues(document.data):
+        pointer = json_pointer(issue.location)
+        position = ((document.key_positions.get(pointer) if issue.at_key else None)
+                    or nearest_position(document.positions, pointer))
+        problems.append(Problem(file, issue.message, issue.location, position))
+    return sort_problems(problems)

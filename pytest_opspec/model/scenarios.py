@@ -25,6 +25,7 @@ from ..limits import NO_LIMITS, LimitError, Limits, format_bytes, parse_size
 from .args import document_arg, is_value_document
 from . import InvalidOpError, Param, Position, Problem, json_pointer
 from .problems import sort_problems
+from .schema import did_you_mean
 from .types import nearest_position
 from .yaml12 import parse_yaml, read_op_text
 from ..resources import load_json_schema
@@ -219,7 +220,8 @@ def _schema_errors(data: Any) -> Iterator[tuple[tuple[str | int, ...], str, bool
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = list(error.schema.get("properties", {}))
             for key in sorted(set(error.instance) - set(allowed), key=str):
-                yield (*location, key), f"unknown key {key!r}; expected one of {', '.join(map(repr, allowed))}", True
+                yield ((*location, key), f"unknown key {key!r}{did_you_mean(key, allowed)}; "
+                                         f"expected one of {', '.join(map(repr, allowed))}", True)
         elif error.validator == "type" and not location:
             yield location, f"a scenario file holds a list of scenarios, not {_kind(error.instance)}", False
         else:

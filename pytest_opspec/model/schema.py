@@ -10,11 +10,12 @@ keys are reported one by one, at the key, with a hint when the key is a known ot
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..resources import load_json_schema
 from .problems import Location
@@ -223,10 +224,17 @@ def _unknown_key_message(location: Location, key: str, properties: dict[str, Any
     message = f"unknown key {key!r}"
     same = [name for name in properties if name.lower() == key.lower()]
     if same:
-        message += f"; did you mean {same[0]!r}? (keys are case-sensitive)"
-    elif properties:
+        return f"{message}; did you mean {same[0]!r}? (keys are case-sensitive)"
+    message += did_you_mean(key, properties)
+    if properties:
         message += f"; expected one of {_names(list(properties))}"
     return message
+
+
+def did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the allowed key closest to a misspelled one, else ''."""
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.7)  # 0.6 offers dnsNames -> name
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from .checks import OpCache, run_checks
-from .load import load_op, op_file_of
+from .build import build_op
+from .load import op_file_of, read_op_document, schema_problems
+from .salvage import salvage_op
 from .problems import InvalidOpError, Problem, Severity, sort_problems
 from .types import OpDefinition
 
@@ -70,11 +72,22 @@ class ValidationReport:
 def validate_package(path: str | Path, cache: OpCache | None = None) -> ValidationReport:
     """Validate the package at ``path`` (its directory or op.yml); never raises for a bad op.
 
+    Schema errors do not hide static findings: the static checks also run on the schema-valid rest of
+    the op (findings inside a part the schema rejects are left to the schema's message).
     Pass one ``cache`` to many calls so that callees shared by several packages load once.
     """
     file = op_file_of(path)
     try:
-        op = load_op(file)
+        document = read_op_document(file)
     except InvalidOpError as error:
         return ValidationReport(file.parent, file, sort_problems(error.problems))
-    return ValidationReport(file.parent, file, sort_problems(run_checks(op, cache)), op)
+    problems = schema_problems(file, document)
+    if not problems:
+        op = build_op(document.data, file, document.positions, document.key_positions)
+        return ValidationReport(file.parent, file, sort_problems(run_checks(op, cache)), op)
+    salvaged = salvage_op(file, document)
+    if salvaged is not None:
+        reported = {(problem.location, problem.message) for problem in problems}
+        problems += [problem for problem in run_checks(salvaged.op, cache)
+                     if not salvaged.covers(problem.location) and (problem.location, problem.message) not in reported]
+    return ValidationReport(file.parent, file, sort_problems(problems))

@@ -58,8 +58,8 @@ def test_failure_shows_error_lines_and_snippet(pytester: pytest.Pytester, tree: 
         "  4 |     - container:",
         "> 5 |         image: {reff: alpine}",
         "    |                ^",
-        "pkgs/.opspec/build/op.yml:5:17: run.serial[0].container.image.reff: unknown key 'reff'; expected one of "
-        "'ref' or 'pullCreds'",
+        "pkgs/.opspec/build/op.yml:5:17: run.serial[0].container.image.reff: unknown key 'reff' (did you mean 'ref'?); "
+        "expected one of 'ref' or 'pullCreds'",
         "    |                 ^",
     ])
     result.stdout.fnmatch_lines(["FAILED pkgs/.opspec/build::validate - *"])

@@ -38,8 +38,8 @@ def test_invalid_package_exits_1_with_every_problem(make_pkg, capsys: pytest.Cap
     assert code == 1
     assert out.splitlines() == [
         f"{bad}/op.yml:5:16: run.serial[0].container.image: 'ref' is a required property",
-        f"{bad}/op.yml:5:17: run.serial[0].container.image.reff: unknown key 'reff'; expected one of 'ref' or "
-        "'pullCreds'",
+        f"{bad}/op.yml:5:17: run.serial[0].container.image.reff: unknown key 'reff' (did you mean 'ref'?); "
+        "expected one of 'ref' or 'pullCreds'",
         f"{bad}/op.yml: invalid (2 errors, 0 warnings)",
         f"{good}/op.yml: valid (0 errors, 0 warnings)",
         "2 packages: 1 valid, 1 invalid (2 errors, 0 warnings)",
@@ -47,7 +47,7 @@ def test_invalid_package_exits_1_with_every_problem(make_pkg, capsys: pytest.Cap
 
 
 def test_json_format(make_pkg, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = make_pkg("bad", "name: 5\n")
+    bad = make_pkg("bad", "name: 5\nrun: {container: {image: {ref: a}}}\n")
     code, out, _ = run(capsys, "validate", "--format", "json", str(bad))
     document = json.loads(out)
     assert code == 1 and document["valid"] is False
@@ -99,4 +99,4 @@ def test_scenario_files_are_validated_too(make_pkg, capsys: pytest.CaptureFixtur
                    **{"scenarios.yml": "- name: x\n  call: { expect: success, outptus: {} }\n"})
     code, out, _ = run(capsys, "validate", str(pkg))
     assert code == 1
-    assert (f"{pkg}/scenarios.yml:2:28: [0].call.outptus: unknown key 'outptus'; expected one of" in out), out
+    assert (f"{pkg}/scenarios.yml:2:28: [0].call.outptus: unknown key 'outptus' (did you mean 'outputs'?); expected one of" in out), out

@@ -261,3 +261,33 @@ def test_an_unknown_input_of_a_callee_suggests_the_declared_one(make_pkg) -> Non
     caller = make_pkg("caller", "name: caller\nrun:\n  op:\n    pkg: { ref: ../greet }\n    inputs: { greting: hi }\n")
     [(_, _, message)] = [problem for problem in found(caller, "op-refs") if "greting" in problem[2]]
     assert message.endswith("declares no input 'greting' (its inputs: greeting); did you mean 'greeting'?")
+
+
+def test_schema_errors_do_not_hide_static_findings(make_pkg) -> None:
+    pkg = make_pkg("both", f"""
+        name: both
+        inputs:
+          who: {{string: {{}}}}
+          bad: {{strin: {{}}}}
+        run:
+          serial:
+            - container:
+                image: {{reff: alpine}}
+                cmd: [echo, $(nobody)]
+            - container:
+                {IMAGE}
+                cmd: [echo, $(who), $(bad), $(whoo)]
+                bogus: 1
+            - serial: []
+        """)
+    report = validate_package(pkg)
+    assert report.op is None
+    shown = [(p.check, p.path) for p in report.problems]
+    assert ("scope-refs", "run.serial[1].container.cmd[3]") in shown  # $(whoo), with the schema errors
+    assert ("empty-block", "run.serial[2].serial") in shown
+    # No finding inside a part the schema rejects (the call with the bad image), none for the names the
+    # invalid parts still declare ($(bad)), and each problem once.
+    assert not any(path.startswith("run.serial[0]") and check != "schema" for check, path in shown)
+    assert ("scope-refs", "run.serial[1].container.cmd[2]") not in shown
+    assert len(shown) == len(set((p.location, p.message) for p in report.problems))
+    assert sum(check == "schema" for check, _ in shown) == 4  # reff (and the missing ref), strin, bogus

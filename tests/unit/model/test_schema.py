@@ -251,7 +251,7 @@ def test_param_errors() -> None:
     (issue,) = schema_issues(op(inputs={"p": {"boolean": {}}}))
     assert "the boolean param type was added in opspec 0.1.6" in issue.message
     (issue,) = schema_issues(param({"secret": True}))
-    assert issue.message.startswith("unknown key 'secret'; expected one of 'description', 'default'")
+    assert issue.message.startswith("unknown key 'secret' (did you mean 'isSecret'?); expected one of 'description', 'default'")
 
 
 def test_expression_type_errors() -> None:
@@ -269,3 +269,14 @@ def test_every_error_is_reported() -> None:
 def test_schema_file_ships_with_the_package() -> None:
     assert schema_path("op.yml.schema.json").parent.name == "schemas"
     assert Path(schema_path("op.yml.schema.json")).is_file()
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ({"name": "x", "inptus": {}}, "unknown key 'inptus' (did you mean 'inputs'?); expected one of 'name', "),
+    ({"name": "x", "run": {"container": {"image": {"reff": "a"}}}},
+     "unknown key 'reff' (did you mean 'ref'?); expected one of 'ref' or 'pullCreds'"),
+    ({"name": "x", "run": {"container": {"image": {"ref": "a"}, "dnsNames": []}}},
+     "unknown key 'dnsNames'; expected one of 'cmd', "),  # nothing close enough: no guess
+])
+def test_unknown_keys_say_what_was_meant(document: dict, message: str) -> None:
+    assert any(issue.message.startswith(message) for issue in schema_issues(document)), schema_issues(document)
