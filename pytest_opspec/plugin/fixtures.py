@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import pytest
 
-from ..backends.base import OpBackend, StartedOp
 from ..errors import OpspecError
-from ..events import Event
-from ..executor import RunResult
-from ..limits import Limits, as_limits
-from ..model.args import args_for
-from ..node.client import NodeClient
-from ..pkgs import PackageResolver
-from ..reporting.failures import run_report
-from .session import live_printer, require_engine, resources
-from .snapshot import OpSnapshotExtension
-from .throwaway import ArgCopies
+from .session import resources
+
+# What running ops needs loads in the fixtures' bodies: a pytest run that uses none of them never imports it.
+if TYPE_CHECKING:
+    from ..backends.base import OpBackend, StartedOp
+    from ..events import Event
+    from ..executor import RunResult
+    from ..limits import Limits
+    from ..node.client import NodeClient
+    from ..pkgs import PackageResolver
+    from .throwaway import ArgCopies
 
 
 class OpRunnerFixture:
@@ -38,6 +38,8 @@ class OpRunnerFixture:
     def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, copies: ArgCopies,
                  shown_from: Path | None = None, stable_paths: Mapping[str, str] | None = None,
                  packages: PackageResolver | None = None, config: pytest.Config | None = None) -> None:
+        from ..pkgs import PackageResolver
+
         self.backend = backend
         self.packages = packages or PackageResolver()
         self.config = config  # for -s -v: show container output live
@@ -56,6 +58,10 @@ class OpRunnerFixture:
         the originals). ``limits`` (``{"memory": "64m", "cpus": 0.5, "pids": 64, "network": "none"}`` or a
         Limits) apply to every container of the op, over the session's ``--opspec-memory``...
         """
+        from ..limits import as_limits
+        from ..model.args import args_for
+        from .session import live_printer
+
         package = self.packages.resolve(os.fspath(pkg), [self.cwd])
         values = args_for(package.manifest, args or {}, self.cwd)
         stable_paths = dict(self._stable_paths)
@@ -81,6 +87,8 @@ class OpRunnerFixture:
         result = self.start(pkg, args, copy_args=copy_args, limits=limits).finish(
             timeout if timeout is not None else self.timeout)
         if check and not result.succeeded:
+            from ..reporting.failures import run_report
+
             pytest.fail(run_report(result, relative_to=self.shown_from), pytrace=False)
         return result
 
@@ -141,6 +149,8 @@ def opspec_backend(pytestconfig: pytest.Config) -> OpBackend:
 @pytest.fixture
 def op_runner(request: pytest.FixtureRequest) -> Iterator[OpRunnerFixture]:
     """Run ops from a test: ``op_runner.run(pkg, args)``, ``op_runner.start(pkg, args)``, ``op_runner.kill(op)``."""
+    from .session import require_engine
+
     config = request.config
     session = resources(config)
     runner = OpRunnerFixture(require_engine(config), timeout=session.settings.timeout, cwd=request.path.parent,
@@ -162,6 +172,8 @@ def temp_dirs_of(request: pytest.FixtureRequest) -> dict[str, str]:
 def node_client(pytestconfig: pytest.Config) -> Iterator[NodeClient]:
     """A NodeClient for the node under test: --opspec-node-url, or the bundled node, started once per session
     (shared by xdist workers) on a free loopback port."""
+    from ..node.client import NodeClient
+
     try:
         url = resources(pytestconfig).node_url()
     except OpspecError as error:
@@ -173,4 +185,6 @@ def node_client(pytestconfig: pytest.Config) -> Iterator[NodeClient]:
 @pytest.fixture
 def op_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with stable op runs: ``assert op_runner.run(pkg) == op_snapshot``."""
+    from .snapshot import OpSnapshotExtension
+
     return snapshot.use_extension(OpSnapshotExtension.for_config(request.config))

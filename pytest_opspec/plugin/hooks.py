@@ -5,25 +5,28 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pytest
 
-from ..backends.runtime import make_runtime
 from ..options import PATHS, Source
-from ..runtime.base import ContainerRuntime, PullPolicy
 from . import options as settings
 from . import termination
-from .collect import OpPackageDir, OpspecSession, package_collector, validation_items
-from .items import scenario_items
 from .selection import PackageArgs, package_args
 from .session import (ENGINE_FIXTURES, ENGINE_MARKER, RESOURCES, WORKER_DIR_KEY, WORKER_ENGINE_KEY, WORKER_PID_KEY,
                       WORKER_SESSION_KEY, OpspecResources, require_engine)
 
+# Only hook registration and option definitions load with the plugin: a pytest run that uses no --opspec*
+# option (nor its ini/env settings) and no fixture of it never imports the model, executor, backends or node
+# (tests/integration/plugin/test_plugin_imports.py).
+if TYPE_CHECKING:
+    from ..runtime.base import ContainerRuntime, PullPolicy
+    from .collect import OpPackageDir, OpspecSession
+
 # The fixtures (op_runner, op_snapshot, node_client, opspec_backend).
 pytest_plugins = ["pytest_opspec.plugin.fixtures"]
 
-_SESSION = pytest.StashKey[OpspecSession]()
+_SESSION = pytest.StashKey["OpspecSession"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -64,6 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args, named = package_args(config.args, config.invocation_params.dir)
     if not roots and not named.packages:
         return
+    from .collect import OpspecSession
+
     try:
         session = OpspecSession([*roots, *named.packages], config.stash[RESOURCES].packages, named)
     except OSError as error:
@@ -100,6 +105,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     session = parent.config.stash.get(_SESSION, None)
     if session is not None and session.is_package(path):
+        from .collect import package_collector
+
         return package_collector(path, parent, session)
     return None
 
@@ -158,9 +165,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_opspec_make_runtime(image_map: Mapping[str, str], pull_policy: PullPolicy,
                                keep_containers: bool) -> ContainerRuntime:
+    from ..backends.runtime import make_runtime
+
     return make_runtime(image_map=image_map, pull_policy=pull_policy, keep_containers=keep_containers)
 
 
 @pytest.hookimpl(tryfirst=True)  # the package's own items come first
 def pytest_opspec_collect_package_items(package: OpPackageDir) -> list[pytest.Item]:
+    from .collect import validation_items
+    from .items import scenario_items
+
     return [*validation_items(package), *scenario_items(package)]

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
 from ..limits import NO_LIMITS, Limits
-from ..node.tls import ClientTLS, TLSConfigError
 from ..options import (CONFORMANCE_OPTIONS, CPUS, IMAGE_MAP, KEEP_CONTAINERS, MEMORY, NETWORK, NODE_CA,
                        NODE_CLIENT_CERT, NODE_CLIENT_KEY, NODE_URL, OFFLINE, OPTIONS, PATHS, PIDS_LIMIT, PKG_CACHE,
                        PKG_MAP, PULL, SKIP_WITHOUT_ENGINE, TIMEOUT, Kind, Option, OptionError, Source, limits_from,
                        resolve)
 from ..pkgs import PkgOptions
 from ..runtime.base import PullPolicy
+
+if TYPE_CHECKING:
+    from ..node.tls import ClientTLS
 
 PLUGIN_OPTIONS: tuple[Option, ...] = tuple(option for option in (*OPTIONS, *CONFORMANCE_OPTIONS)
                                            if option.pytest_flag)
@@ -97,6 +99,8 @@ def _node_tls(config: pytest.Config) -> ClientTLS | None:
                                                          for option in (NODE_CA, NODE_CLIENT_CERT, NODE_CLIENT_KEY))
     if ca is None and cert is None and key is None:
         return None
+    from ..node.tls import ClientTLS, TLSConfigError  # node code loads only when a node option is given
+
     try:
         tls = ClientTLS(ca, cert, key, ca_option=NODE_CA.named(ca_from), cert_option=NODE_CLIENT_CERT.named(cert_from),
                         key_option=NODE_CLIENT_KEY.named(key_from))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import OP_FILE
+from ..pkgs.discover import OP_FILE  # not model's: its loader (yaml, schemas) is not needed here
 
 
 @dataclass

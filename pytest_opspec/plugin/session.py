@@ -15,25 +15,25 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import pytest
 
-from ..backends.base import OpBackend, SecretParams
-from ..backends.executor import ExecutorBackend
-from ..backends.node import NodeBackend
-from ..backends.runtime import RuntimeFactory, make_runtime, sweep_session
 from ..errors import BackendError, OpspecError
-from ..events import Event
-from ..node.tls import ClientTLS
 from ..pkgs import PackageResolver
-from ..reporting.console import EventPrinter
 from ..runtime.base import LABEL_OWNER
-from ..values import Value
 from ..runtime.lease import Lease
 from .options import PluginSettings
 from .session_node import SessionNode
-from .throwaway import ArgCopies
+
+# Backends, the node client and the console load when first used: a run that uses no op never imports them.
+if TYPE_CHECKING:
+    from ..backends.base import OpBackend
+    from ..backends.runtime import RuntimeFactory
+    from ..events import Event
+    from ..node.tls import ClientTLS
+    from ..values import Value
+    from .throwaway import ArgCopies
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,9 @@ class OpspecResources:
     """What one pytest process shares for running ops: settings, the session id, the backend."""
 
     def __init__(self, settings: PluginSettings, *, workerinput: Mapping[str, Any] | None = None,
-                 runtime_factory: RuntimeFactory = make_runtime) -> None:
+                 runtime_factory: RuntimeFactory | None = None) -> None:
         self.settings = settings
-        self._runtime_factory = runtime_factory
+        self._runtime_factory = runtime_factory  # None: the one runtime factory (backends/runtime.py)
         self.is_worker = workerinput is not None
         self._session_dir: Path | None = None
         if workerinput is not None:
@@ -97,6 +97,10 @@ class OpspecResources:
             if self._closed:
                 raise OpspecError("the pytest session is over; ops can no longer be run")
             if self._backend is None:
+                from ..backends.executor import ExecutorBackend
+                from ..backends.node import NodeBackend
+                from ..backends.runtime import make_runtime
+
                 if self.settings.node_url:
                     self._backend = NodeBackend(self.settings.node_url, packages=self.packages,
                                                 tls=self.settings.node_tls)
@@ -104,11 +108,13 @@ class OpspecResources:
                     self._backend = ExecutorBackend(
                         owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
                         keep_containers=self.settings.keep_containers, packages=self.packages,
-                        runtime_factory=self._runtime_factory, default_limits=self.settings.limits)
+                        runtime_factory=self._runtime_factory or make_runtime, default_limits=self.settings.limits)
             return self._backend
 
     def arg_copies(self) -> ArgCopies:
         """A place for one test's throwaway copies of dir and file args (removed with the session at the latest)."""
+        from .throwaway import ArgCopies
+
         return ArgCopies(self.session_dir / "args")
 
     def node_url(self) -> str:
@@ -121,8 +127,7 @@ class OpspecResources:
 
     @property
     def engine_used(self) -> bool:
-        backend = self._backend
-        return isinstance(backend, ExecutorBackend) and backend.connected
+        return _used_engine(self._backend)
 
     def close(self) -> None:
         """Stop and remove what this process ran; on the controller, then sweep the whole session once.
@@ -134,7 +139,7 @@ class OpspecResources:
                 return
             self._closed = True
             backend, self._backend = self._backend, None
-            used_engine = isinstance(backend, ExecutorBackend) and backend.connected
+            used_engine = _used_engine(backend)
             if backend is not None:
                 backend.close()
             if self.is_worker:
@@ -148,10 +153,20 @@ class OpspecResources:
                 self._lease.release()
             if self.settings.keep_containers or not (used_engine or self.workers_used_engine):
                 return
+            from ..backends.runtime import sweep_session
+
             try:
                 sweep_session(self.session_id)
             except Exception as error:  # the engine went away; the next session's start-up sweep gets the rest
                 log.warning("could not remove the containers of session %s: %s", self.session_id, error)
+
+
+def _used_engine(backend: OpBackend | None) -> bool:
+    if backend is None:  # no op ran: the backends were never imported
+        return False
+    from ..backends.executor import ExecutorBackend
+
+    return isinstance(backend, ExecutorBackend) and backend.connected
 
 
 class _sigint_ignored:
@@ -183,6 +198,9 @@ ENGINE_FIXTURES = frozenset({"op_runner", "node_client", "opspec_backend"})
 def require_engine(config: pytest.Config) -> OpBackend:
     """The backend, ready to run ops; otherwise this item is an error with one line saying why (or is skipped
     with --opspec-skip-without-engine). The first failed attempt is remembered, so later items fail at once."""
+    from ..backends.executor import ExecutorBackend
+    from ..backends.node import NodeBackend
+
     session = resources(config)
     backend = session.backend()
     problem = None
@@ -206,4 +224,7 @@ def live_printer(config: pytest.Config, manifest: Path, args: Mapping[str, Value
     """With ``-s -v``: a printer of the op's events as they come, with the prefixes of `opspec run`."""
     if config.getoption("capture") != "no" or config.get_verbosity() < 1:
         return None
+    from ..backends.base import SecretParams
+    from ..reporting.console import EventPrinter
+
     return EventPrinter(sys.stdout, mask=SecretParams.of(manifest, args).secrets.mask)
