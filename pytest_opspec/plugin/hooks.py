@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # The fixtures (op_runner, op_snapshot, node_client, opspec_backend).
 pytest_plugins = ["pytest_opspec.plugin.fixtures"]
 
-_SESSION = pytest.StashKey["OpspecSession"]()
+_SESSION: pytest.StashKey[OpspecSession] = pytest.StashKey()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
