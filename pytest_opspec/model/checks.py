@@ -442,14 +442,21 @@ def _check_refs(context: CheckContext, scope: frozenset[str], location: Location
                 yield warn(f"$({ref}) names no input and no value bound earlier; it stays literal text at run time"
                            + (f"; did you mean $({guess})?" if guess else ""))
             elif section and text.startswith(f"$({ref})/"):
-                yield warn(f"$({ref})/... (a path under a dir value) is a deprecated form")
+                yield warn(f"$({ref})/... (a path under a dir value) is a deprecated form"
+                           + _whole_dir_instead(ref, text[len(ref) + 4:]))
         elif match := _DIR_PATH_REF.match(ref):
             name = match.group(1)
             yield warn(f"$({ref}) (a path inside dir {name!r}) is a deprecated form"
-                       + ("" if name in scope else f"; {name!r} names no input and no value bound earlier"))
+                       + ("" if name in scope else f"; {name!r} names no input and no value bound earlier")
+                       + _whole_dir_instead(name, match.group(2)))
         else:
             yield warn(f"$({ref}) is not an opspec reference and stays literal text (e.g. for a shell to "
                        "expand); opspec has no escape for '$('")
+
+
+def _whole_dir_instead(name: str, sub_path: str) -> str:
+    """What to write instead of a path into a dir value: 0.1.5 refs name a whole value ($(name) or $(/path))."""
+    return f"; write $({name}) (the whole dir) and use {sub_path!r} inside it"
 
 
 _UNCLOSED_REF = re.compile(r"\$\([^)]*$")

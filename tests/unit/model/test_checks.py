@@ -117,10 +117,12 @@ def test_deprecated_forms_are_warnings(make_pkg) -> None:
     assert messages == [
         ("warning", "$(date +%s) is not an opspec reference and stays literal text (e.g. for a shell to expand); "
                     "opspec has no escape for '$('"),
-        ("warning", "$(srcDir/sub) (a path inside dir 'srcDir') is a deprecated form"),
+        ("warning", "$(srcDir/sub) (a path inside dir 'srcDir') is a deprecated form; write $(srcDir) (the whole "
+                    "dir) and use 'sub' inside it"),
         ("warning", "bare name 'srcDir' is a deprecated form; write $(srcDir)"),
         ("warning", "bare package path '/assets' is a deprecated form; write $(/assets)"),
-        ("warning", "$(srcDir)/... (a path under a dir value) is a deprecated form"),
+        ("warning", "$(srcDir)/... (a path under a dir value) is a deprecated form; write $(srcDir) (the whole "
+                    "dir) and use 'x' inside it"),
     ]
     assert validate_package(pkg).ok
 
