@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import signal
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,16 @@ def _split_ref(image: str) -> tuple[str, str | None]:
 # Every pull failure says how to run the op on an image that is at hand instead.
 _MAP_HINT = ("; to run it as a local image, map it with the image map option (pytest --opspec-image-map, "
              "opspec run/node --image-map, env OPSPEC_IMAGE_MAP, ini opspec_image_map: REF=LOCAL, '*' as a wildcard)")
+
+
+def _killed_at_memory_limit(exit_code: int | None, limit: int | None, peak: int | None) -> bool:
+    """A SIGKILL with memory at the limit is the kernel's OOM killer.
+
+    The engine sets ``OOMKilled`` from an OOM event that can arrive after the exit it caused, so its flag
+    alone misses some; our own kills never get here (they are ``killed``/``timeout``).
+    """
+    return (exit_code == 128 + signal.SIGKILL and limit is not None and peak is not None
+            and peak >= limit * 0.9)
 
 
 class DockerRuntime:
@@ -218,9 +229,12 @@ class DockerRuntime:
                 exit_code = self._follow(spec, container, on_output)
                 ended = time.monotonic()
             reason = ExitReason.KILLED if exit_code is None else self._reason(container, exit_code)
+            # Read before the parent cgroup is handed to the background removal.
+            peak, cpu = figures.read(cgroup_parent) if figures and cgroup_parent and started else (None, None)
         finally:
             self._remove_later(container, spec.name, cgroup_parent)
-        peak, cpu = figures.read(cgroup_parent) if figures and cgroup_parent and started else (None, None)
+        if reason is ExitReason.SIGNAL and _killed_at_memory_limit(exit_code, spec.limits.memory_bytes, peak):
+            reason = ExitReason.OOM
         return ContainerExit(
             reason, exit_code if reason is not ExitReason.KILLED else None,
             signal=sig.name if reason is ExitReason.SIGNAL and (sig := signal_of(exit_code or 0)) else None,
