@@ -13,17 +13,9 @@ import logging
 import os
 from pathlib import Path
 
+from ..processes import process_exists
+
 log = logging.getLogger(__name__)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class OpctlLock:
@@ -38,7 +30,7 @@ class OpctlLock:
             pid = int(words[0]) if words else 0
         except (OSError, ValueError):
             return None
-        return pid if pid > 0 and _alive(pid) else None
+        return pid if pid > 0 and process_exists(pid) else None
 
     def acquire(self) -> bool:
         owner = self.owner()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import threading
 from typing import Callable
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from ..errors import OpspecError
 from ..options import DEFAULT_NODE_HOST, DEFAULT_NODE_PORT
+from ..processes import process_exists
 from .access import is_loopback
 from .app import create_app
 from .core import Node
@@ -110,14 +110,10 @@ async def serve(server: NodeServer, on_ready: Callable[[NodeServer], None], watc
 async def _stop_when_gone(pid: int, stop: asyncio.Event) -> None:
     """Set ``stop`` once process ``pid`` no longer exists (its owner crashed or was killed)."""
     while not stop.is_set():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not process_exists(pid):
             log.info("process %d is gone", pid)
             stop.set()
             return
-        except PermissionError:
-            pass  # it exists, owned by someone else
         await asyncio.sleep(1.0)
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import OpspecError
+from ..processes import process_exists
 from .errors import PkgNotFoundError
 from .git import Git
 from .provenance import content_digest
@@ -155,12 +156,8 @@ def _sweep_abandoned(tmp_root: Path) -> None:
         pid_text = entry.name.split("-", 1)[0]
         if not pid_text.isdigit() or int(pid_text) == os.getpid():
             continue
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
+        if not process_exists(int(pid_text)):
             shutil.rmtree(entry.path, ignore_errors=True)
-        except PermissionError:
-            pass
 
 
 def default_cache_dir() -> Path:

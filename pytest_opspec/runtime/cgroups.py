@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..processes import process_exists
+
 log = logging.getLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -83,7 +85,7 @@ class CgroupFigures:
         for hierarchy in self._hierarchies:
             for path in _subdirs(hierarchy):
                 pid = path.name[len(PREFIX):].partition("-")[0] if path.name.startswith(PREFIX) else ""
-                if pid.isdigit() and int(pid) != self._pid and not _alive(int(pid)):
+                if pid.isdigit() and int(pid) != self._pid and not process_exists(int(pid)):
                     names.add(path.name)
         for name in names:
             self.remove("/" + name)
@@ -113,13 +115,3 @@ def _read_stat(path: Path, key: str) -> int | None:
     except (OSError, ValueError):
         return None
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
