@@ -9,8 +9,6 @@ keys are reported one by one, at the key, with a hint when the key is a known ot
 
 from __future__ import annotations
 
-import copy
-import difflib
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..resources import load_json_schema
 from .problems import Location
+from .schema_check import Check, compile_schema
 
 if TYPE_CHECKING:
     from jsonschema import Draft4Validator
@@ -59,8 +58,17 @@ def op_schema() -> dict[str, Any]:
 
 
 @cache
+def _is_valid() -> Check:
+    return compile_schema(op_schema(), load_json_schema("json-schema-draft-04.json"))
+
+
+@cache
 def _validator() -> Draft4Validator:
-    from jsonschema import Draft4Validator  # on first use: a large part of the start-up otherwise
+    """jsonschema's validator, which explains an invalid document (imported on first use: importing
+    jsonschema costs more than the rest of `opspec run`'s start-up)."""
+    import copy
+
+    from jsonschema import Draft4Validator
 
     return Draft4Validator(inline_local_refs(copy.deepcopy(op_schema())))
 
@@ -94,11 +102,10 @@ def inline_local_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 def schema_issues(document: Any) -> list[SchemaIssue]:
     """Every schema error of ``document``, explained; [] when it is valid."""
-    validator = _validator()
-    if validator.is_valid(document):
+    if _is_valid()(document):
         return []
     issues: list[SchemaIssue] = []
-    for error in validator.iter_errors(document):
+    for error in _validator().iter_errors(document):
         issues.extend(_explain(error))
     return _merge(issues)
 
@@ -233,6 +240,8 @@ def _unknown_key_message(location: Location, key: str, properties: dict[str, Any
 
 def did_you_mean(key: str, allowed: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the allowed key closest to a misspelled one, else ''."""
+    import difflib  # only when there is a problem to explain
+
     close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.7)  # 0.6 offers dnsNames -> name
     return f" (did you mean {close[0]!r}?)" if close else ""
 

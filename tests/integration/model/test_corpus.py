@@ -5,7 +5,9 @@ Skipped where ../shared is absent (a user's clone); see tests/support.py for how
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from jsonschema import Draft4Validator
 from pytest_opspec.cli import main
 from pytest_opspec.model.problems import InvalidOpError
 from pytest_opspec.model.schema import inline_local_refs, op_schema
+from pytest_opspec.model.schema_check import compile_schema
+from pytest_opspec.resources import load_json_schema
 from pytest_opspec.model.yaml12 import load_yaml_file
 
 from tests.support import DATA, REPO
@@ -97,3 +101,55 @@ def test_pytest_opspec_gives_the_same_verdicts(pytester: pytest.Pytester, corpus
                 for r in reprec.getreports("pytest_runtest_logreport") if r.when == "call"}
     expected = {folder: "passed" if expected_verdict(folder, index) == "valid" else "failed" for folder in folders}
     assert {folder: outcomes.get(folder) for folder in folders} == expected
+
+
+# Values a mutation puts in place of a node: every JSON type, and the values where draft-04 is subtle
+# (true is not 1, 1.5 is no integer, empty containers).
+MUTANTS: list[Any] = [None, True, False, 0, 1, -1, 1.5, "", "x", "$(x)", [], [1, True], {}, {"a": 1}, {"type": "x"}]
+
+
+def _nodes(document: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    children = document.items() if isinstance(document, dict) else enumerate(document) \
+        if isinstance(document, list) else ()
+    for key, child in children:
+        found.extend(_nodes(child, (*path, key)))
+    return found
+
+
+def _mutated(document: Any, rng: random.Random) -> Any:
+    """A copy with one node replaced, removed, or given an extra key."""
+    mutant = copy.deepcopy(document)
+    *parents, last = rng.choice(_nodes(mutant)[1:])
+    parent = mutant
+    for key in parents:
+        parent = parent[key]
+    action = rng.choice(("replace", "remove", "add"))
+    if action == "remove":
+        del parent[last]
+    elif action == "add" and isinstance(parent[last], dict):
+        parent[last][rng.choice(["zz", "type", "items", "enum", "minimum", "default", "pattern"])] = rng.choice(MUTANTS)
+    else:
+        parent[last] = rng.choice(MUTANTS)
+    return mutant
+
+
+def test_the_compiled_validity_check_agrees_with_jsonschema(corpus: Path, index: dict[str, str]) -> None:
+    """`opspec run` answers "valid?" without jsonschema (schema_check.py): on every corpus file and on
+    two mutations of each, its verdict must be jsonschema's."""
+    check = compile_schema(op_schema(), load_json_schema("json-schema-draft-04.json"))
+    reference = Draft4Validator(inline_local_refs(json.loads(json.dumps(op_schema()))))
+    rng = random.Random(13)
+    differ, verdicts = [], {True: 0, False: 0}
+    for folder in sorted(index):
+        try:
+            document = load_yaml_file(corpus / folder / "op.yml").data
+        except InvalidOpError:
+            continue
+        for candidate in (document, _mutated(document, rng), _mutated(document, rng)):
+            verdict = reference.is_valid(candidate)
+            verdicts[verdict] += 1
+            if check(candidate) is not verdict:
+                differ.append((folder, json.dumps(candidate)[:200]))
+    assert differ == []
+    assert min(verdicts.values()) > 1000  # both verdicts well represented
