@@ -1,4 +1,7 @@
-"""The ``opspec`` command line: one module per subcommand, each with its ``COMMAND``.
+"""The ``opspec`` command line: one module per subcommand, each with ``configure(parser)`` and ``run(args)``.
+
+Only the module of the command being run is imported (``opspec run`` pays for nothing that ``validate``,
+``node`` or ``conformance`` need); the table below gives every command's name and help for ``opspec --help``.
 
 Exit codes: 0 success, 1 failure (e.g. an invalid op), 2 usage error. User errors print one
 clear message to stderr, never a traceback.
@@ -7,33 +10,53 @@ clear message to stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from typing import Sequence
+from types import ModuleType
+from typing import NamedTuple, Sequence
 
 from .. import OPSPEC_VERSION, __version__
 from ..errors import OpspecError
 from ..options import OptionError
 from ..registry import Registry
-from . import conformance, node, pkg, run, validate
-from .common import EXIT_FAILED, Command, UsageError
+from .common import EXIT_FAILED, UsageError
+
+
+class Command(NamedTuple):
+    name: str
+    help: str
+    module: str  # the module under pytest_opspec.cli that configures and runs the command
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(f"{__name__}.{self.module}")
+
 
 COMMANDS: Registry[Command] = Registry("command")
-for _command in (validate.COMMAND, run.COMMAND, pkg.COMMAND, node.COMMAND, conformance.COMMAND):
+for _command in (
+    Command("validate", "validate op packages (YAML 1.2, the op.yml schema and static checks)", "validate"),
+    Command("run", "run an op package in local Docker containers, streaming their output", "run"),
+    Command("pkg", "remote packages: `pull REF...` into the cache, `lock [PATH]` writes opspec.lock", "pkg"),
+    Command("node", "serve the opspec node API (HTTP + WebSocket), running ops in local Docker containers", "node"),
+    Command("conformance", "check a node against the opspec node API, with a report (default: the bundled node)",
+            "conformance"),
+):
     COMMANDS.add(_command.name, _command)
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command; with ``only``, just that command's options are set up (the others
-    keep their names and help): setting up a command may import what only that command needs."""
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """The parser of every command, where only ``command`` has its options set up (the others keep their names
+    and help): setting up a command imports its module, and with it what only that command needs."""
     parser = argparse.ArgumentParser(prog="opspec", description=f"Tools for opspec {OPSPEC_VERSION} op packages.")
     parser.add_argument("--version", action="version",
                         version=f"opspec (pytest-opspec) {__version__}, opspec spec {OPSPEC_VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS.values():
         sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
-        if only is None or cmd.name == only:
-            cmd.configure(sub)
-        sub.set_defaults(run=cmd.run, parser=sub)  # usage errors show the subcommand's usage
+        if cmd.name == command:
+            module = cmd.load()
+            module.configure(sub)
+            sub.set_defaults(run=module.run)
+        sub.set_defaults(parser=sub)  # usage errors show the subcommand's usage
     return parser
 
 

@@ -1,25 +1,8 @@
-"""`opspec conformance`: check a node against the opspec node API, with a report."""
+"""`opspec conformance`: check a node against the opspec node API, with a report (the suite lives in
+pytest_opspec/conformance/)."""
 
 from __future__ import annotations
 
-import argparse
+from ..conformance.cli import configure, run
 
-from .common import Command
-
-
-def _configure_conformance(parser: argparse.ArgumentParser) -> None:
-    from ..conformance.cli import configure
-
-    configure(parser)
-
-
-def conformance(args: argparse.Namespace) -> int:
-    from ..conformance.cli import run as run_conformance
-
-    return run_conformance(args)
-
-
-COMMAND = Command(
-    "conformance", "check a node against the opspec node API, with a report (default: the bundled node)",
-    _configure_conformance, conformance,
-)
+__all__ = ["configure", "run"]

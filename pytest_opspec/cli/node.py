@@ -10,20 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..backends.runtime import make_runtime
 from ..options import add_command_options, limits_from, read_command_options
-from .common import EXIT_OK, Command, UsageError
+from .common import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from ..node.access import AccessPolicy
     from ..node.tls import ServerTLS
 
 
-def _configure_node(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch-pid", type=int, default=None, metavar="PID",
                         help="stop (cleanly) when process PID exits, e.g. the test session that started this node")
     add_command_options(parser, "node")
 
 
-def node(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
@@ -93,9 +93,3 @@ def _node_access(options: dict[str, Any], host: str) -> tuple[AccessPolicy, Serv
     if not is_wildcard(host) and not is_loopback(host):
         hosts.append(host)  # clients name the address they connect to
     return AccessPolicy.build(origins=options["allow_origin"], hosts=hosts, mounts=options["allow_mount"]), tls
-
-
-COMMAND = Command(
-    "node", "serve the opspec node API (HTTP + WebSocket), running ops in local Docker containers",
-    _configure_node, node,
-)

@@ -10,10 +10,10 @@ from ..model.types import op_calls
 from ..options import add_command_options, read_command_options
 from ..pkgs import PackageResolver, PkgRefError, is_remote_ref
 from ..pkgs.locking import lock_tree
-from .common import EXIT_OK, Command, UsageError, package_options
+from .common import EXIT_OK, UsageError, package_options
 
 
-def _configure_pkg(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="pkg_action", metavar="ACTION", required=True)
     pull = actions.add_parser("pull", help="fetch remote packages into the cache; print each ref and its commit",
                               description="fetch remote packages (host/path#tag) into the cache; print each ref "
@@ -33,7 +33,7 @@ def called_refs(package_dir: Path) -> list[str]:
     return [call.pkg_ref for call in op_calls(load_op(package_dir / "op.yml").run)]
 
 
-def pkg(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     packages = PackageResolver(package_options(read_command_options(args, "pkg")))
     if args.pkg_action == "pull":
         for ref in args.refs:
@@ -56,7 +56,3 @@ def pkg(args: argparse.Namespace) -> int:
     for ref, entry in sorted(lock.packages.items()):
         print(f"  {ref} {entry.commit}")
     return EXIT_OK
-
-
-COMMAND = Command("pkg", "remote packages: `pull REF...` into the cache, `lock [PATH]` writes opspec.lock",
-                  _configure_pkg, pkg)

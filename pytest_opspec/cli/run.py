@@ -23,7 +23,7 @@ from ..pkgs.refs import is_remote_ref
 from ..reporting.console import EventPrinter, format_value
 from ..values import Value, ValueType
 from ..values.secrets import placeholder
-from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
+from .common import EXIT_FAILED, EXIT_OK, UsageError, package_options
 
 
 class Interrupted(Exception):
@@ -34,7 +34,7 @@ class Interrupted(Exception):
         self.exit_code = 128 + signum
 
 
-def _configure_run(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pkg", metavar="PKG",
                         help="the op package: a directory with an op.yml (a relative name is also looked up "
                              "in ./.opspec/), or a remote package host/path#tag")
@@ -186,9 +186,3 @@ def _print_result(result: RunResult, secret_outputs: set[str], output_format: st
         print("outputs:")
         for name, value in sorted(result.values.items()):
             print(f"  {name}: {result.mask(format_value(value, secret=name if name in secret_outputs else None))}")
-
-
-COMMAND = Command(
-    "run", "run an op package in local Docker containers, streaming their output",
-    _configure_run, run,
-)

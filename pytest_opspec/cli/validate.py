@@ -6,18 +6,18 @@ import argparse
 import json
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
-from ..pkgs.discover import find_packages
+from ..model import OpCache, ValidationReport, validate_package
+from ..model.render import render_report, summary_line
+from ..model.scenarios import ScenarioFileError, find_scenario_file, load_scenarios
 from ..options import add_command_options, read_command_options
 from ..pkgs import PackageResolver
-from .common import EXIT_FAILED, EXIT_OK, Command, UsageError, package_options
-
-if TYPE_CHECKING:
-    from ..model import ValidationReport
+from ..pkgs.discover import find_packages
+from .common import EXIT_FAILED, EXIT_OK, UsageError, package_options
 
 
-def _configure_validate(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="an op package (a directory with an op.yml), its op.yml, or a tree to search")
     parser.add_argument("--format", choices=("human", "json"), default="human",
@@ -30,11 +30,7 @@ def _configure_validate(parser: argparse.ArgumentParser) -> None:
     add_command_options(parser, "validate")
 
 
-def validate(args: argparse.Namespace) -> int:
-    # Imported here: `opspec run` and the other commands load no static checks.
-    from ..model import OpCache, validate_package
-    from ..model.render import render_report, summary_line
-
+def run(args: argparse.Namespace) -> int:
     try:
         packages = find_packages(args.paths)
     except OSError as error:
@@ -63,8 +59,6 @@ def validate(args: argparse.Namespace) -> int:
 def with_scenarios(report: ValidationReport) -> ValidationReport:
     """The report with the problems of the package's scenarios.yml/scenarios.json (a broken one stops pytest
     from collecting the package's tests), each at its line."""
-    from ..model.scenarios import ScenarioFileError, find_scenario_file, load_scenarios
-
     try:
         file = find_scenario_file(report.pkg_dir)
         if file is not None:
@@ -90,9 +84,3 @@ def _summary_text(reports: list[ValidationReport], paths: Sequence[str]) -> str:
     s = _summary(reports)
     return (f"{s['packages']} package{'s' if s['packages'] != 1 else ''}: {s['valid']} valid, "
             f"{s['invalid']} invalid ({s['errors']} errors, {s['warnings']} warnings)")
-
-
-COMMAND = Command(
-    "validate", "validate op packages (YAML 1.2, the op.yml schema and static checks)",
-    _configure_validate, validate,
-)
