@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shlex
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -81,6 +80,8 @@ def port_number(text: str) -> int:
 
 def command_words(text: str) -> tuple[str, ...]:
     """A command line, split as a POSIX shell would (no expansion)."""
+    import shlex  # here: only a few options are command lines; every command imports this module
+
     try:
         words = tuple(shlex.split(text))
     except ValueError as error:

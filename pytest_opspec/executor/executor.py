@@ -6,7 +6,6 @@ import logging
 import os
 import shutil
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -116,7 +115,7 @@ class Executor:
         self.runtime = runtime
         self.keep_containers = keep_containers
         self.packages = packages or PackageResolver()
-        self.owner = owner or uuid.uuid4().hex
+        self.owner = owner or os.urandom(16).hex()
         self._owns_lease = lease is None
         self.lease = lease or Lease.acquire("opspec")
         # Kept containers are the user's to remove: no reaper or sweep may take them.

@@ -24,7 +24,6 @@ import re
 import stat
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .types import Param
@@ -34,6 +33,8 @@ from ..values.formats import FORMAT_CHECKS
 from ..values.value import Value, ValueType
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
@@ -347,6 +348,8 @@ def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> It
 
 
 def _exact(number: int | float) -> Fraction:
+    from fractions import Fraction  # here: only multipleOf needs it, and it takes a while to import
+
     return Fraction(number) if isinstance(number, int) else Fraction(repr(float(number)))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -38,6 +37,8 @@ def content_digest(root: Path) -> str:
     Independent of timestamps, owners and file-system order, so the same tag gives the same digest
     on every machine; ``.git`` is never part of a package.
     """
+    import hashlib  # here: a run of local packages digests nothing, and hashlib loads OpenSSL
+
     outer = hashlib.sha256()
     base = os.fspath(root)
     for directory, dirnames, filenames in os.walk(base):

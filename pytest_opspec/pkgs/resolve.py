@@ -4,24 +4,26 @@ One PackageResolver serves the executor (which must find the package) and the st
 only look at what is available without the network). A ref is looked up in the package map, then the
 vendored copies ``<dir>/.opspec/<ref>`` and ``<dir>/<ref>`` for each lookup dir (for an op call: the
 directory holding the calling package), then, for a remote ref ``host/path#tag``, the cache and git.
-Each remote package comes back with its provenance (ref, commit, content digest, source).
+Each remote package comes back with its provenance (ref, commit, content digest, source). The cache (and
+hashlib) are set up on the first remote ref: a run of local packages needs neither.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from .cache import PkgCache, default_cache_dir
 from .errors import PkgAuthenticationError, PkgNotFoundError, PkgOfflineError, PkgRefError
 from .git import DEFAULT_TIMEOUT, Git
 from .lockfile import LockFile
 from .provenance import Provenance, content_digest
 from .refs import Creds, has_scheme, is_remote_ref, parse_remote_ref
+
+if TYPE_CHECKING:
+    from .cache import PkgCache
 
 MANIFEST = "op.yml"
 
@@ -71,11 +73,20 @@ class PackageResolver:
 
     def __init__(self, options: PkgOptions | None = None, *, cache: PkgCache | None = None) -> None:
         self.options = options or PkgOptions()
-        self.cache = cache or PkgCache(self.options.cache_dir or default_cache_dir(),
-                                       Git(timeout=self.options.fetch_timeout))
+        self._cache = cache
         self._digests: dict[Path, str] = {}
         self._access: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
+
+    @property
+    def cache(self) -> PkgCache:
+        with self._lock:
+            if self._cache is None:
+                from .cache import PkgCache, default_cache_dir
+
+                self._cache = PkgCache(self.options.cache_dir or default_cache_dir(),
+                                       Git(timeout=self.options.fetch_timeout))
+            return self._cache
 
     def resolve(self, ref: str | os.PathLike[str], lookup_dirs: Sequence[Path] = (), *, creds: Creds | None = None,
                 lock: LockFile | None = None, fetch: bool = True) -> Package:
@@ -124,6 +135,8 @@ class PackageResolver:
     def check_access(self, ref: str, creds: Creds | None) -> None:
         """Prove these credentials may read ``ref``'s repository (a network call, remembered per credentials);
         used before serving a cached private package. Raises the pull errors."""
+        import hashlib
+
         remote = parse_remote_ref(ref)
         _check_creds(ref, creds)
         key = (ref, hashlib.sha256(f"{creds.username}\0{creds.password}".encode()).hexdigest() if creds else "")

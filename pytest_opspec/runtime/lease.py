@@ -34,7 +34,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import uuid
 from functools import cache
 from pathlib import Path
 from typing import IO, Iterator, Mapping
@@ -95,7 +94,7 @@ class Lease:
     def acquire(cls, prefix: str = "lease", *, root: Path | None = None, reaper: bool = True) -> Lease:
         root = (root or default_root()).resolve()
         _make_root(root)
-        lease_id = f"{prefix}-{uuid.uuid4().hex}"
+        lease_id = f"{prefix}-{os.urandom(16).hex()}"
         lock = _create_locked(root, lease_id)
         # The lock file is made before the scratch dir and removed after it (remove_dead_scratch relies on it).
         scratch = root / lease_id

@@ -19,7 +19,6 @@ Every error carries a ``redacted`` variant without the value, for secret params.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +125,7 @@ def coerce_to_file(value: Value | None, scratch_dir: Path) -> Value:
 def write_new_file(scratch_dir: Path, content: str, source: Value | None = None) -> Path:
     """Write ``content`` (UTF-8) to a new file ``<scratch_dir>/<32 hex>``, mode 0666 minus umask,
     creating ``scratch_dir`` when missing."""
-    path = Path(scratch_dir) / uuid.uuid4().hex
+    path = Path(scratch_dir) / os.urandom(16).hex()
     try:
         Path(scratch_dir).mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

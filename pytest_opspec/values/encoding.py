@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from typing import Any
 
 
@@ -30,6 +29,8 @@ def format_number(number: float) -> str:
         return "NaN"
     if math.isinf(number):
         return "+Inf" if number > 0 else "-Inf"
+    from decimal import Decimal  # here: most runs format no number, and decimal takes a while to import
+
     # repr() gives the shortest digits that round-trip, like Go's -1 precision; only the layout
     # differs (Python switches to an exponent for large and small magnitudes).
     text = format(Decimal(repr(float(number))), "f")
