@@ -17,7 +17,7 @@ COMMAND_MODULES = tuple(f"pytest_opspec.cli.{command.module}" for command in COM
 
 # What `opspec run` must not load: the other commands' code, the SDKs we do not use, and standard modules
 # that only an error report, a number, a remote package or a constraint needs.
-NOT_FOR_RUN = ("docker", "aiohttp", "websockets", "requests", "sqlite3", "pytest_opspec.conformance",
+NOT_FOR_RUN = ("jsonschema", "docker", "aiohttp", "websockets", "requests", "sqlite3", "pytest_opspec.conformance",
                "pytest_opspec.node", "pytest_opspec.model.checks", "pytest_opspec.model.render",
                "pytest_opspec.model.scenarios", "pytest_opspec.pkgs.cache", "pytest_opspec.pkgs.locking",
                "difflib", "uuid", "hashlib", "decimal", "fractions", "shlex")
