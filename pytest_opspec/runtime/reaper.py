@@ -5,30 +5,28 @@ shared lock on the lease's lock file (so the lease stays provably alive while it
 pipe. ``done`` then end of file: the owner cleaned up; exit. End of file
 alone: the owner died (SIGKILL, a crash, a kill of its process group): remove the lease's containers
 and networks (twice, a few seconds apart, for requests the engine was still serving), its scratch
-dir and its lock file, then exit. It needs no image and imports the Docker SDK only to clean up.
+dir and its lock file, then exit. It needs no image, and imports the engine client only to clean up.
 """
 
 from __future__ import annotations
 
+# Only what waiting needs is imported at start: the reaper starts beside every owner and must not take
+# the CPU from the owner's own start-up (a container starting, on a small machine). The rest is
+# imported once the pipe ends.
 import fcntl
 import os
-import shutil
 import signal
 import sys
-import time
-from pathlib import Path
-
-from .lease import DONE, LABEL_LEASE
 
 # Seconds between the two sweeps: a create the dead owner sent may still be running in the engine.
 SECOND_SWEEP_AFTER = 3.0
 
 
 def main(argv: list[str]) -> int:
-    lease_id, root = argv[0], Path(argv[1])
+    lease_id, root = argv[0], argv[1]
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
-    lock_path = root / f"{lease_id}.lock"
+    lock_path = os.path.join(root, f"{lease_id}.lock")
     try:
         lock = open(lock_path, "rb")
     except FileNotFoundError:  # the owner already ended cleanly (it removes the lock file last)
@@ -38,18 +36,27 @@ def main(argv: list[str]) -> int:
         received = b""
         while chunk := os.read(0, 64):
             received += chunk
+        import shutil
+        import time
+
+        from .lease import DONE
+
         if received == DONE:
             return 0
         _remove_engine_resources(lease_id)
-        shutil.rmtree(root / lease_id, ignore_errors=True)
+        shutil.rmtree(os.path.join(root, lease_id), ignore_errors=True)
         time.sleep(SECOND_SWEEP_AFTER)
         _remove_engine_resources(lease_id)
-        lock_path.unlink(missing_ok=True)
+        try:
+            os.unlink(lock_path)
+        except FileNotFoundError:
+            pass
     return 0
 
 
 def _remove_engine_resources(lease_id: str) -> None:
     from .docker import DockerRuntime
+    from .lease import LABEL_LEASE
 
     try:
         runtime = DockerRuntime()
