@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .schema_check import Check, UnsupportedSchema, always_valid, compile_schema, draft4_meta_schema
 from .types import Param
 from ..values.coerce import CoercionError, coerce, json_kind
 from ..values.encoding import JSONError, format_number, marshal_json, unmarshal_json
@@ -130,6 +131,9 @@ def _violations(constraints: Mapping[str, Any] | None, data: Any, secret: bool) 
         constraints_json = marshal_json(constraints)
     except JSONError as error:
         return [([], f"invalid constraints: {error}")]
+    compiled = _compiled_check(constraints_json)
+    if compiled is not None and compiled(instance):
+        return []  # valid, as most values are: jsonschema is only imported to say what is wrong
     validator = _validator_for(constraints_json)
     if isinstance(validator, str):
         return [([], validator)]
@@ -141,6 +145,43 @@ def _violations(constraints: Mapping[str, Any] | None, data: Any, secret: bool) 
     except (SchemaError, Unresolvable) as error:
         return [([], f"invalid constraints: {error}")]
     return [(list(error.absolute_path), _describe(error, secret)) for error in errors]
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_check(constraints_json: str) -> Check | None:
+    """The yes/no check of one valid constraint set (schema_check.py), or None where only jsonschema can
+    tell: constraints that are no valid draft-04 schema, or that use what schema_check does not handle."""
+    constraints = unmarshal_json(constraints_json)
+    if not _meta_check()(constraints):
+        return None
+    try:
+        return compile_schema(constraints, compile_pattern=_re2_or_unsupported,
+                              keywords={"format": _format_check, "multipleOf": _multiple_of_check})
+    except UnsupportedSchema:
+        return None
+
+
+@functools.cache
+def _meta_check() -> Check:
+    return compile_schema(draft4_meta_schema())
+
+
+def _re2_or_unsupported(pattern: str) -> re.Pattern[str]:
+    compiled = _compile_re2(pattern)
+    if isinstance(compiled, str):
+        raise UnsupportedSchema(f"pattern {pattern!r}: {compiled}")
+    return compiled
+
+
+def _format_check(name: Any) -> Check:
+    check = FORMAT_CHECKS.get(name)
+    return always_valid if check is None else _format_applies(check)  # unknown formats pass
+
+
+def _multiple_of_check(divisor: Any) -> Check:
+    if isinstance(divisor, bool) or not isinstance(divisor, (int, float)) or divisor <= 0:
+        raise UnsupportedSchema(f"multipleOf {divisor!r}")
+    return lambda value: isinstance(value, bool) or not isinstance(value, (int, float)) or _is_multiple(value, divisor)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -341,10 +382,13 @@ def _dependencies(
 def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "number"):
         return
-    # Exact, on the numbers' decimal text, so that 0.3 is a multiple of 0.1.
-    quotient = _exact(instance) / _exact(divisor)
-    if quotient.denominator != 1:
+    if not _is_multiple(instance, divisor):
         yield _error(f"is not a multiple of {divisor}")
+
+
+def _is_multiple(number: int | float, divisor: int | float) -> bool:
+    """Exact, on the numbers' decimal text, so that 0.3 is a multiple of 0.1."""
+    return (_exact(number) / _exact(divisor)).denominator == 1
 
 
 def _exact(number: int | float) -> Fraction:

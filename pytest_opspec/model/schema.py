@@ -59,7 +59,7 @@ def op_schema() -> dict[str, Any]:
 
 @cache
 def _is_valid() -> Check:
-    return compile_schema(op_schema(), load_json_schema("json-schema-draft-04.json"))
+    return compile_schema(op_schema())
 
 
 @cache

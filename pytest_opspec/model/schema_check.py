@@ -1,28 +1,38 @@
-"""Is an op.yml document valid against the schema? A yes/no answer that does not import jsonschema.
+"""Is a document valid against a draft-04 schema? A yes/no answer that does not import jsonschema.
 
-Most op.yml files that are run are valid, and importing jsonschema costs more than the whole rest of
-``opspec run``'s start-up. So the schema is compiled once into nested closures for the draft-04
-keywords it uses, with jsonschema's Draft4Validator meaning (``$ref`` hides its siblings, integers
-are never floats, ``true`` is not ``1``, ``pattern`` is a search, ``format`` is not checked); only a
-document found invalid goes to jsonschema, whose errors schema.py explains. A keyword or ``$ref``
-this module does not know is refused when compiling, so the schema cannot grow one that would be
-ignored silently; the tests compare the verdicts with jsonschema's on every corpus file and on
-mutations of them.
+Most op.yml files that are run are valid, and so are most input values; importing jsonschema costs
+more than the whole rest of ``opspec run``'s start-up. So a schema is compiled once into nested
+closures with jsonschema's Draft4Validator meaning (``$ref`` hides its siblings, integers are never
+floats, ``true`` is not ``1``, ``pattern`` is a search, unknown formats pass); only a document found
+invalid goes to jsonschema, which says why (schema.py for op.yml, constraints.py for input values).
+
+It fails closed: a keyword, a ``$ref`` or a pattern it does not handle raises UnsupportedSchema when
+compiling, and the caller asks jsonschema instead; it never ignores what jsonschema would check. The
+tests compare the verdicts with jsonschema's on every corpus file, mutations of them, and generated
+constraints and values.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable, Mapping
 
+from ..resources import load_json_schema
+
 Check = Callable[[Any], bool]
+# A keyword's check from the keyword's argument, for keywords whose meaning a caller changes.
+KeywordFactory = Callable[[Any], Check]
 
 # Constraints in an op.yml are JSON schemas themselves, checked against the draft-04 meta-schema.
 META_SCHEMA_URI = "http://json-schema.org/draft-04/schema#"
 
-# Keywords that never make a document invalid (draft-04 without a format checker ignores format).
-_ANNOTATIONS = frozenset({"$schema", "id", "title", "description", "default", "definitions", "format"})
-_OBJECT_KEYWORDS = frozenset({"properties", "patternProperties", "additionalProperties", "required", "dependencies"})
+# Keywords that never make a document invalid.
+_ANNOTATIONS = frozenset({"$schema", "title", "description", "default", "definitions"})
+_OBJECT_KEYWORDS = frozenset({"properties", "patternProperties", "additionalProperties", "required", "dependencies",
+                              "minProperties", "maxProperties"})
+# Read together with their sibling (draft-04: booleans beside minimum/maximum, items).
+_PARTS = frozenset({"exclusiveMinimum", "exclusiveMaximum", "additionalItems"})
 
 _TYPES: dict[str, Check] = {
     "object": lambda value: isinstance(value, dict),
@@ -33,21 +43,42 @@ _TYPES: dict[str, Check] = {
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
 }
+_is_number = _TYPES["number"]
 
 
 class UnsupportedSchema(Exception):
-    """The schema uses a keyword, a form of one or a ``$ref`` that compile_schema does not implement."""
+    """The schema uses something compile_schema does not implement; ask jsonschema instead."""
 
 
-def compile_schema(schema: Mapping[str, Any], meta_schema: Mapping[str, Any]) -> Check:
-    """A function telling whether a document is valid against the draft-04 ``schema``, whose
-    ``$ref``s may also name the draft-04 ``meta_schema``."""
-    return _Compiler({"": schema, META_SCHEMA_URI: meta_schema}).reference("", "#")
+def compile_schema(schema: Mapping[str, Any], *, compile_pattern: Callable[[str], re.Pattern[str]] = re.compile,
+                   keywords: Mapping[str, KeywordFactory] | None = None) -> Check:
+    """A function telling whether a document is valid against the draft-04 ``schema``, whose ``$ref``s
+    may also name the draft-04 meta-schema.
+
+    ``compile_pattern`` compiles ``pattern`` and ``patternProperties`` (it raises UnsupportedSchema
+    for one it cannot); ``keywords`` gives keywords a caller's own meaning (``format`` is not checked
+    unless given, as jsonschema checks no format without a format checker).
+    """
+    return _Compiler({"": schema, META_SCHEMA_URI: draft4_meta_schema()}, compile_pattern,
+                     {"format": lambda _: always_valid, **(keywords or {})}).reference("", "#")
+
+
+@functools.cache
+def draft4_meta_schema() -> dict[str, Any]:
+    """The draft-04 meta-schema (bundled: jsonschema's copy is only reachable by importing jsonschema)."""
+    return load_json_schema("json-schema-draft-04.json")
+
+
+def always_valid(value: Any) -> bool:
+    return True
 
 
 class _Compiler:
-    def __init__(self, documents: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, documents: Mapping[str, Mapping[str, Any]], compile_pattern: Callable[[str], re.Pattern[str]],
+                 keywords: Mapping[str, KeywordFactory]) -> None:
         self._documents = documents
+        self._compile_pattern = compile_pattern
+        self._keywords = keywords
         self._compiled: dict[tuple[str, str], Check] = {}
 
     def reference(self, document: str, target: str) -> Check:
@@ -56,70 +87,115 @@ class _Compiler:
         key = (document, target)
         if key not in self._compiled:
             root = self._documents[document]
+            definitions = root.get("definitions", {})
             if target == "#":
                 node = root
-            elif target.startswith("#/definitions/") and target[14:] in root.get("definitions", {}):
-                node = root["definitions"][target[14:]]
+            elif target.startswith("#/definitions/") and isinstance(definitions, dict) and target[14:] in definitions:
+                node = definitions[target[14:]]
             else:
                 raise UnsupportedSchema(f"$ref {target!r}")
             # Bound late: definitions refer to themselves (calls contain calls, schemas contain schemas).
             self._compiled[key] = lambda value: self._compiled[key](value)
-            self._compiled[key] = self.build(node, document)
+            self._compiled[key] = self.build(node, document, root=node is root)
         return self._compiled[key]
 
-    def build(self, node: Mapping[str, Any], document: str) -> Check:
+    def build(self, node: Any, document: str, *, root: bool = False) -> Check:
+        if not isinstance(node, dict):
+            raise UnsupportedSchema(f"schema {node!r} is not an object")
         if "$ref" in node:
             return self.reference(document, node["$ref"])
+        if "id" in node and not root:
+            raise UnsupportedSchema("an 'id' below the root changes how $refs resolve")
         checks = [self._object_check(node, document)] if _OBJECT_KEYWORDS & node.keys() else []
         for keyword, argument in node.items():
-            if keyword in _ANNOTATIONS or keyword in _OBJECT_KEYWORDS or keyword == "exclusiveMinimum":
+            if keyword in _ANNOTATIONS or keyword in _OBJECT_KEYWORDS or keyword in _PARTS or keyword == "id":
                 continue
             checks.append(self._keyword_check(keyword, argument, node, document))
+        if len(checks) == 1:
+            return checks[0]
         return lambda value: all(check(value) for check in checks)
 
     def _keyword_check(self, keyword: str, argument: Any, node: Mapping[str, Any], document: str) -> Check:
+        if keyword in self._keywords:
+            return self._keywords[keyword](argument)
         if keyword == "type":
-            types = [_TYPES[name] for name in ([argument] if isinstance(argument, str) else argument)]
+            names = [argument] if isinstance(argument, str) else argument
+            if not isinstance(names, list) or not all(name in _TYPES for name in names):
+                raise UnsupportedSchema(f"type {argument!r}")
+            types = [_TYPES[name] for name in names]
             return lambda value: any(check(value) for check in types)
-        if keyword == "items" and isinstance(argument, dict):
-            item = self.build(argument, document)
-            return lambda value: not isinstance(value, list) or all(map(item, value))
-        if keyword in ("oneOf", "anyOf", "allOf"):
+        if keyword == "enum" and isinstance(argument, list):
+            return lambda value: any(_equal(member, value) for member in argument)
+        if keyword == "not":
+            negated = self.build(argument, document)
+            return lambda value: not negated(value)
+        if keyword in ("oneOf", "anyOf", "allOf") and isinstance(argument, list):
             branches = [self.build(branch, document) for branch in argument]
             if keyword == "oneOf":
                 return lambda value: sum(1 for branch in branches if branch(value)) == 1
             if keyword == "anyOf":
                 return lambda value: any(branch(value) for branch in branches)
             return lambda value: all(branch(value) for branch in branches)
-        if keyword == "enum" and all(isinstance(member, str) for member in argument):
-            members = frozenset(argument)
-            return lambda value: isinstance(value, str) and value in members
-        if keyword == "minimum" and _TYPES["number"](argument):
-            exclusive = bool(node.get("exclusiveMinimum"))
-            return lambda value: (not _TYPES["number"](value)
-                                  or (value > argument if exclusive else value >= argument))
-        if keyword == "minItems" and _TYPES["integer"](argument):
-            return lambda value: not isinstance(value, list) or len(value) >= argument
+        if keyword == "items":
+            return self._items_check(argument, node.get("additionalItems", True), document)
+        if keyword in ("minimum", "maximum") and _is_number(argument):
+            exclusive = node.get("exclusiveMinimum" if keyword == "minimum" else "exclusiveMaximum", False)
+            if not isinstance(exclusive, bool):
+                raise UnsupportedSchema(f"exclusive bound {exclusive!r}")
+            return _bound_check(argument, keyword == "minimum", exclusive)
+        if keyword in _SIZES and _TYPES["integer"](argument):
+            kind, at_least = _SIZES[keyword]
+            return lambda value: not isinstance(value, kind) or (len(value) >= argument if at_least
+                                                                 else len(value) <= argument)
         if keyword == "uniqueItems" and isinstance(argument, bool):
             return lambda value: not argument or not isinstance(value, list) or _unique(value)
-        if keyword == "pattern":
-            search = re.compile(argument).search
+        if keyword == "pattern" and isinstance(argument, str):
+            search = self._compile_pattern(argument).search
             return lambda value: not isinstance(value, str) or search(value) is not None
         raise UnsupportedSchema(f"keyword {keyword!r}: {argument!r}")
 
+    def _items_check(self, items: Any, additional: Any, document: str) -> Check:
+        if isinstance(items, dict):  # one schema for every item; additionalItems does not apply
+            item = self.build(items, document)
+            return lambda value: not isinstance(value, list) or all(map(item, value))
+        if not isinstance(items, list):
+            raise UnsupportedSchema(f"items {items!r}")
+        positional = [self.build(schema, document) for schema in items]
+        if isinstance(additional, bool):
+            rest: Check | None = None
+        else:
+            rest = self.build(additional, document)
+
+        def check(value: Any) -> bool:
+            if not isinstance(value, list):
+                return True
+            if not all(schema(item) for schema, item in zip(positional, value, strict=False)):  # the shorter decides
+                return False
+            extra = value[len(positional):]
+            if rest is not None:
+                return all(map(rest, extra))
+            return additional is not False or not extra
+
+        return check
+
     def _object_check(self, node: Mapping[str, Any], document: str) -> Check:
         properties = {name: self.build(sub, document) for name, sub in node.get("properties", {}).items()}
-        patterns = [(re.compile(pattern).search, self.build(sub, document))
+        patterns = [(self._compile_pattern(pattern).search, self.build(sub, document))
                     for pattern, sub in node.get("patternProperties", {}).items()]
         additional = node.get("additionalProperties", True)
         additional_check = None if isinstance(additional, bool) else self.build(additional, document)
         required = list(node.get("required", ()))
         dependencies = [(name, self._dependency_check(dependency, document))
                         for name, dependency in node.get("dependencies", {}).items()]
+        fewest, most = node.get("minProperties", 0), node.get("maxProperties")
+        if not _TYPES["integer"](fewest) or not (most is None or _TYPES["integer"](most)):
+            raise UnsupportedSchema(f"minProperties {fewest!r}, maxProperties {most!r}")
 
         def check(value: Any) -> bool:
             if not isinstance(value, dict):
                 return True
+            if len(value) < fewest or (most is not None and len(value) > most):
+                return False
             if any(name not in value for name in required):
                 return False
             if not all(dependency(value) for name, dependency in dependencies if name in value):
@@ -145,6 +221,24 @@ class _Compiler:
         if isinstance(dependency, list):
             return lambda value: all(name in value for name in dependency)
         return self.build(dependency, document)
+
+
+# keyword -> (the JSON type it sizes, whether it is a lower bound)
+_SIZES: dict[str, tuple[type[str] | type[list[Any]], bool]] = {
+    "minLength": (str, True), "maxLength": (str, False),
+    "minItems": (list, True), "maxItems": (list, False),
+}
+
+
+def _bound_check(bound: float, lower: bool, exclusive: bool) -> Check:
+    def check(value: Any) -> bool:
+        if not _is_number(value):
+            return True
+        if lower:
+            return value > bound if exclusive else value >= bound
+        return value < bound if exclusive else value <= bound
+
+    return check
 
 
 def _unique(items: list[Any]) -> bool:

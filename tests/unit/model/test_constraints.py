@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from pytest_opspec.model.types import Param
 from pytest_opspec.values import Value, ValueType
 from pytest_opspec.model import constraints as constraints_module
 from pytest_opspec.model.constraints import constraint_errors, validate_value
+from pytest_opspec.values.encoding import marshal_json, unmarshal_json
 
 
 def param(
@@ -329,3 +332,76 @@ def test_constraint_errors_checks_plain_json_data() -> None:
         "a: must be of type string, not number"
     ]
     assert constraint_errors({"enum": ["x"]}, "s3cret", secret=True) == ['must be one of the following: "x"']
+
+
+# --- the compiled check (schema_check.py) against jsonschema -------------------------------------
+
+_KEYS = st.sampled_from(["a", "b", "x-1", "é"])
+# Values where draft-04 is subtle: true is not 1, 1 is 1.0, bounds met exactly, empty containers.
+_EDGES = st.sampled_from([True, False, 0, 1, 1.0, 2, 0.5, -1, "", "a", "1", [], [1], [True], [1, 1.0], {}, {"a": 1}])
+_JSON = st.recursive(
+    _EDGES | st.none() | st.integers(-5, 5) | st.sampled_from([0.1, 0.3, -2.5]) | st.text(alphabet="ab1-. é", max_size=4),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=6,
+)
+_SIZE = st.integers(0, 3)
+_NUMBER = st.sampled_from([0, 1, 2, -1, 0.5, 0.1, 1.5])
+# Keyword groups: draft-04 reads exclusiveMinimum and exclusiveMaximum only beside their bound.
+_LEAF_GROUPS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "type": st.fixed_dictionaries({"type": st.sampled_from(["string", "integer", "number", "boolean", "null", "object",
+                                                            "array"])
+                                   | st.lists(st.sampled_from(["string", "integer", "null"]), min_size=1, max_size=2,
+                                              unique=True)}),
+    "enum": st.fixed_dictionaries({"enum": st.lists(_EDGES | _JSON, min_size=1, max_size=3)}),
+    "lengths": st.fixed_dictionaries({}, optional={"minLength": _SIZE, "maxLength": _SIZE}),
+    "sizes": st.fixed_dictionaries({}, optional={"minItems": _SIZE, "maxItems": _SIZE, "uniqueItems": st.booleans(),
+                                                 "minProperties": _SIZE, "maxProperties": _SIZE}),
+    "pattern": st.fixed_dictionaries({"pattern": st.sampled_from(["^a", "b$", "[[:digit:]]", "\\d", "a|é", "1\\z",
+                                                                  "(?i)A"])}),
+    "minimum": st.fixed_dictionaries({"minimum": _NUMBER}, optional={"exclusiveMinimum": st.booleans()}),
+    "maximum": st.fixed_dictionaries({"maximum": _NUMBER}, optional={"exclusiveMaximum": st.booleans()}),
+    "multipleOf": st.fixed_dictionaries({"multipleOf": st.sampled_from([1, 2, 0.5, 0.1])}),
+    "format": st.fixed_dictionaries({"format": st.sampled_from(["integer", "email", "ipv4", "semver", "uri",
+                                                                "date-time", "unknown-format"])}),
+    "required": st.fixed_dictionaries({"required": st.lists(_KEYS, min_size=1, max_size=2, unique=True)}),
+}
+
+
+def _schemas() -> st.SearchStrategy[dict[str, Any]]:
+    leaf = st.lists(st.sampled_from(sorted(_LEAF_GROUPS)), max_size=2, unique=True).flatmap(
+        lambda chosen: st.tuples(*(_LEAF_GROUPS[group] for group in chosen))).map(
+        lambda groups: {key: value for group in groups for key, value in group.items()})
+
+    def nested(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+        return st.fixed_dictionaries({}, optional={
+            "properties": st.dictionaries(_KEYS, children, max_size=2),
+            "patternProperties": st.dictionaries(st.sampled_from(["^x", "1$"]), children, max_size=1),
+            "additionalProperties": st.booleans() | children,
+            "items": children | st.lists(children, max_size=2),
+            "additionalItems": st.booleans() | children,
+            "enum": st.lists(_EDGES, min_size=1, max_size=3),
+            "anyOf": st.lists(children, min_size=1, max_size=2),
+            "oneOf": st.lists(children, min_size=1, max_size=2),
+            "allOf": st.lists(children, min_size=1, max_size=2),
+            "not": children,
+            "dependencies": st.dictionaries(_KEYS, children | st.lists(_KEYS, min_size=1, max_size=2, unique=True),
+                                            max_size=1),
+        })
+
+    return st.recursive(leaf, nested, max_leaves=4)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schema=_schemas(), data=_JSON)
+def test_the_compiled_check_gives_jsonschemas_verdict(schema: dict[str, Any], data: Any) -> None:
+    """Valid values never reach jsonschema (it is not imported for them): the compiled check must say
+    "valid" exactly where the jsonschema validator finds no error."""
+    constraints_json = marshal_json(schema)
+    compiled = constraints_module._compiled_check(constraints_json)
+    validator = constraints_module._validator_for(constraints_json)
+    if isinstance(validator, str):  # not a draft-04 schema: jsonschema explains; nothing compiled
+        assert compiled is None
+        return
+    assume(compiled is not None)
+    instance = unmarshal_json(marshal_json(data))
+    assert compiled(instance) is (not list(validator.iter_errors(instance)))

@@ -9,10 +9,9 @@ import pytest
 from jsonschema import Draft4Validator
 
 from pytest_opspec.model.schema import op_schema
-from pytest_opspec.model.schema_check import META_SCHEMA_URI, UnsupportedSchema, compile_schema
-from pytest_opspec.resources import load_json_schema
+from pytest_opspec.model.schema_check import META_SCHEMA_URI, UnsupportedSchema, compile_schema, draft4_meta_schema
 
-META = load_json_schema("json-schema-draft-04.json")
+META = draft4_meta_schema()
 
 CASES: list[tuple[dict[str, Any], Any, bool]] = [
     ({"type": "integer"}, 3, True),
@@ -57,12 +56,30 @@ CASES: list[tuple[dict[str, Any], Any, bool]] = [
     ({"$ref": META_SCHEMA_URI}, {"exclusiveMinimum": True}, False),  # needs minimum
     ({"$ref": META_SCHEMA_URI}, {"items": [{"type": "string"}], "enum": [1, True]}, True),
     ({"$ref": META_SCHEMA_URI}, {"enum": [1, 1.0]}, False),
+    ({"enum": [1, None, [True]]}, True, False),
+    ({"enum": [1, None, [True]]}, 1.0, True),
+    ({"enum": [1, None, [True]]}, [1], False),
+    ({"maxLength": 2}, "abc", False),
+    ({"minLength": 2}, "é", False),  # code points
+    ({"maximum": 3, "exclusiveMaximum": True}, 3, False),
+    ({"maximum": 3}, 3, True),
+    ({"exclusiveMaximum": True}, 100, True),  # without maximum it checks nothing
+    ({"maxItems": 1}, [1, 2], False),
+    ({"minProperties": 1}, {}, False),
+    ({"maxProperties": 1}, {"a": 1, "b": 2}, False),
+    ({"not": {"type": "string"}}, "x", False),
+    ({"items": [{"type": "string"}], "additionalItems": False}, ["a", 1], False),
+    ({"items": [{"type": "string"}], "additionalItems": {"type": "integer"}}, ["a", 1], True),
+    ({"items": [{"type": "string"}], "additionalItems": {"type": "integer"}}, ["a", "b"], False),
+    ({"items": [{"type": "string"}]}, [1], False),
+    ({"additionalItems": False}, [1, 2], True),  # only beside a list of items
+    ({"items": {"type": "string"}, "additionalItems": False}, ["a", "b"], True),
 ]
 
 
 @pytest.mark.parametrize(("schema", "instance", "valid"), CASES)
 def test_each_keyword_means_what_it_means_to_jsonschema(schema: dict[str, Any], instance: Any, valid: bool) -> None:
-    assert compile_schema(schema, META)(instance) is valid
+    assert compile_schema(schema)(instance) is valid
     reference = Draft4Validator(schema) if "$ref" not in schema or schema["$ref"] != META_SCHEMA_URI else \
         Draft4Validator(META)
     assert reference.is_valid(instance) is valid
@@ -73,23 +90,40 @@ def test_recursive_definitions_compile_once() -> None:
                                                                                   "items": {"$ref": "#/definitions/call"}}},
                                        "additionalProperties": False}},
               "$ref": "#/definitions/call"}
-    check = compile_schema(schema, META)
+    check = compile_schema(schema)
     assert check({"serial": [{"serial": [{}]}]})
     assert not check({"serial": [{"serial": [{"container": {}}]}]})
 
 
 @pytest.mark.parametrize("schema", [
-    {"maxLength": 3},  # a keyword the op schema does not use
-    {"not": {"type": "string"}},
+    {"x-unknown": 3},  # jsonschema would ignore it; the caller asks jsonschema
     {"$ref": "other.json#"},
-    {"enum": [1, 2]},  # only string enums are implemented
+    {"$ref": "#/properties/a"},
+    {"properties": {"a": {"id": "http://x/"}}},  # an id below the root moves the base of $refs
+    {"type": "any"},
+    {"minimum": "3"},
+    {"items": True},
 ])
 def test_what_it_does_not_implement_is_refused_when_compiling(schema: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedSchema):
-        compile_schema(schema, META)
+        compile_schema(schema)
+
+
+def test_a_pattern_the_caller_cannot_compile_is_refused() -> None:
+    def refuse(pattern: str) -> Any:
+        raise UnsupportedSchema(pattern)
+
+    with pytest.raises(UnsupportedSchema):
+        compile_schema({"patternProperties": {"(?<=a)": {}}}, compile_pattern=refuse)
+
+
+def test_a_callers_keywords_replace_the_standard_meaning() -> None:
+    check = compile_schema({"format": "even"}, keywords={"format": lambda name: lambda value: value % 2 == 0})
+    assert check(2) and not check(3)
+    assert compile_schema({"format": "even"})(3)  # no format checked unless the caller gives one
 
 
 def test_the_op_schema_compiles() -> None:
-    check = compile_schema(op_schema(), META)
+    check = compile_schema(op_schema())
     assert check({"name": "x", "run": {"container": {"image": {"ref": "alpine"}}}})
     assert not check({"name": "x", "run": {"container": {"image": {"ref": "alpine"}}, "op": {}}})
