@@ -3,7 +3,9 @@
 Why not the ``docker`` SDK: importing it (with ``requests`` and ``urllib3``) took longer than a whole
 ``docker run``, and its attach inspects the container first to learn whether it has a TTY, which the caller
 knows. Here a run makes the round trips the docker CLI makes: a ping (which also negotiates the API version),
-create, attach, start, wait, remove.
+create, attach, start, wait, remove. HTTP/1.1 is spoken by the few lines of ``_Connection`` rather than
+``http.client``, whose import (with ``email`` and ``ssl``) cost a tenth of an ``opspec run``; the engine's
+answers need only status, headers, and bodies by length, in chunks, or raw after an upgrade.
 
 ``DOCKER_HOST`` may be ``unix://PATH`` (the default, /var/run/docker.sock) or ``tcp://HOST:PORT``, with TLS
 when ``DOCKER_TLS_VERIFY`` is set (certificates in ``DOCKER_CERT_PATH``, default ~/.docker), as the docker CLI
@@ -13,19 +15,21 @@ reads them.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import socket
 import struct
 import threading
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
 # The newest API version whose requests this client was written against; an older engine is spoken to in
 # its own version (the fields used here exist since 1.30).
 MAX_API_VERSION = (1, 45)
 IDLE_CONNECTIONS = 8
+# Bounds on an answer's head, so that a peer speaking garbage cannot make us read forever.
+_MAX_LINE = 65536
+_MAX_HEADERS = 200
 
 
 class EngineConnectionError(Exception):
@@ -49,20 +53,127 @@ def engine_address() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+class _Closed(ConnectionError):
+    """The peer closed the connection before answering (an idle keep-alive connection the engine dropped)."""
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except BaseException:
-            sock.close()
-            raise
+
+class _Connection:
+    """One HTTP/1.1 connection to the engine: a request, then its answer's head and body."""
+
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        self._file = sock.makefile("rb")
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.sock.settimeout(timeout)
+
+    def request(self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]) -> None:
+        head = [f"{method} {target} HTTP/1.1", "Host: docker"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        if body is not None or method in ("POST", "PUT"):
+            head.append(f"Content-Length: {len(body or b'')}")
+        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b""))
+
+    def answer(self, method: str) -> _Answer:
+        """The answer's status and headers; its body is read from the returned answer."""
+        status_line = self._line()
+        if not status_line:
+            raise _Closed("the engine closed the connection without answering")
+        version, _, rest = status_line.partition(" ")
+        code = rest[:3]
+        if not version.startswith("HTTP/") or not code.isdigit():
+            raise ConnectionError(f"not an HTTP answer: {status_line[:80]!r}")
+        headers: dict[str, str] = {}
+        while line := self._line():
+            if len(headers) >= _MAX_HEADERS:
+                raise ConnectionError("the answer has too many headers")
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return _Answer(self, int(code), headers, method, version == "HTTP/1.0")
+
+    def _line(self) -> str:
+        line = self._file.readline(_MAX_LINE)
+        if line and not line.endswith(b"\n"):
+            raise ConnectionError("an answer line is too long or cut short")
+        return line.decode("latin-1").rstrip("\r\n")
+
+    def close(self) -> None:
+        self._file.close()
+        self.sock.close()
+
+
+class _Answer:
+    """An answer's status, headers and body: read whole (``read``) or as it arrives (``read1``)."""
+
+    def __init__(self, connection: _Connection, status: int, headers: dict[str, str], method: str,
+                 http10: bool) -> None:
+        self.status = status
+        self.headers = headers
+        self._file = connection._file
+        self._chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+        self._left: int | None = None  # bytes left in the body (or in the current chunk); None: until the end
+        if method == "HEAD" or status in (204, 304) or (100 <= status < 200 and status != 101):
+            self._left = 0
+        elif not self._chunked and "content-length" in headers:
+            self._left = int(headers["content-length"]) if headers["content-length"].isdigit() else None
+        self._done = self._left == 0 and not self._chunked
+        self._pending = b""
+        # After a 101 the connection carries the container's raw stream until it ends.
+        self.will_close = (status == 101 or http10 or headers.get("connection", "").lower() == "close"
+                           or (self._left is None and not self._chunked))
+
+    def read1(self) -> bytes:
+        """The next piece of the body as soon as some of it arrived; b"" at its end."""
+        if self._pending:
+            piece, self._pending = self._pending, b""
+            return piece
+        return self._next_piece()
+
+    def read(self, size: int | None = None) -> bytes:
+        """``size`` bytes of the body (fewer only at its end), or all of it."""
+        if size is None:
+            return b"".join(iter(self.read1, b""))
+        pieces, have = [self._pending], len(self._pending)
+        while have < size and (piece := self._next_piece()):
+            pieces.append(piece)
+            have += len(piece)
+        data = b"".join(pieces)
+        self._pending = data[size:]
+        return data[:size]
+
+    def _next_piece(self) -> bytes:
+        if self._done:
+            return b""
+        if self._chunked and not self._left:
+            self._left = self._chunk_size()
+            if self._done:
+                return b""
+        piece = self._file.read1(65536 if self._left is None else min(self._left, 65536))
+        if not piece:
+            if self._left is not None:
+                raise ConnectionError("the engine closed the connection in the middle of an answer")
+            self._done = True
+            return b""
+        if self._left is not None:
+            self._left -= len(piece)
+            if self._left == 0:
+                if self._chunked:
+                    self._file.readline(_MAX_LINE)  # the CRLF after a chunk
+                else:
+                    self._done = True
+        return piece
+
+    def _chunk_size(self) -> int:
+        line = self._file.readline(_MAX_LINE)
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise ConnectionError(f"a bad chunk size in the answer: {line[:40]!r}") from None
+        if size == 0:
+            while self._file.readline(_MAX_LINE).strip():  # trailers, up to the blank line
+                pass
+            self._done = True
+        return size
 
 
 class DockerAPI:
@@ -73,7 +184,7 @@ class DockerAPI:
         self.connect_timeout = connect_timeout
         self.call_timeout = call_timeout
         self._connection_factory = _factory(self.address)
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         self._prefix = ""
 
@@ -82,7 +193,7 @@ class DockerAPI:
         status, headers, _ = self._exchange("GET", "/_ping", None, {}, self.connect_timeout)
         if status != 200:
             raise EngineConnectionError(f"the engine answered the ping with status {status}")
-        server = tuple(int(part) for part in (headers.get("Api-Version") or "1.30").split(".")[:2])
+        server = tuple(int(part) for part in (headers.get("api-version") or "1.30").split(".")[:2])
         self._prefix = "/v%d.%d" % min(server, MAX_API_VERSION)
 
     # -- requests -------------------------------------------------------------------------------
@@ -102,22 +213,23 @@ class DockerAPI:
         extra = dict(headers or {})
         if upgrade:  # attach: the engine hijacks the connection for the container's raw stream
             extra.update({"Connection": "Upgrade", "Upgrade": "tcp"})
-        connection = self._connection_factory(self.connect_timeout)
         try:
-            connection.request(method, self._target(path, query), body=b"" if method == "POST" else None,
-                               headers=extra)
-            response = connection.getresponse()
-            if response.status >= 400:
-                _raise_for(response.status, response.read())
-            if connection.sock is not None:
-                connection.sock.settimeout(None)  # a container may stay silent for as long as it likes
-        except (OSError, http.client.HTTPException) as error:
+            connection = self._connection_factory(self.connect_timeout)
+        except OSError as error:
+            raise EngineConnectionError(_reason(error)) from None
+        try:
+            connection.request(method, self._target(path, query), None, extra)
+            answer = connection.answer(method)
+            if answer.status >= 400:
+                _raise_for(answer.status, answer.read())
+            connection.settimeout(None)  # a container may stay silent for as long as it likes
+        except OSError as error:
             connection.close()
             raise EngineConnectionError(_reason(error)) from None
         except BaseException:
             connection.close()
             raise
-        return EngineStream(connection, response, raw=response.status == 101)
+        return EngineStream(connection, answer)
 
     def _target(self, path: str, query: Mapping[str, Any] | None) -> str:
         target = self._prefix + path
@@ -126,44 +238,42 @@ class DockerAPI:
         return target
 
     def _exchange(self, method: str, target: str, body: bytes | None, headers: dict[str, str],
-                  timeout: float) -> tuple[int, http.client.HTTPMessage, bytes]:
+                  timeout: float) -> tuple[int, dict[str, str], bytes]:
         if body is not None:
             headers["Content-Type"] = "application/json"
         for attempt in (0, 1):
-            connection, reused = self._checkout(timeout)
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            reused = connection is not None
             try:
-                connection.request(method, target, body=body if body is not None or method != "POST" else b"",
-                                   headers=headers)
-                response = connection.getresponse()
-                answer = response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
-                connection.close()
+                if connection is None:
+                    connection = self._connection_factory(timeout)
+                else:
+                    connection.settimeout(timeout)
+                connection.request(method, target, body, headers)
+                answer = connection.answer(method)
+                data = answer.read()
+            except (_Closed, BrokenPipeError, ConnectionResetError) as error:
+                if connection is not None:
+                    connection.close()
                 if reused and attempt == 0:
                     continue  # the engine closed an idle keep-alive connection: once more on a new one
                 raise EngineConnectionError(_reason(error)) from None
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
+            except OSError as error:
+                if connection is not None:
+                    connection.close()
                 raise EngineConnectionError(_reason(error)) from None
             except BaseException:
-                connection.close()
+                if connection is not None:
+                    connection.close()
                 raise
-            self._checkin(connection, response)
-            return response.status, response.headers, answer
+            self._checkin(connection, answer)
+            return answer.status, answer.headers, data
         raise AssertionError("unreachable")
 
-    def _checkout(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+    def _checkin(self, connection: _Connection, answer: _Answer) -> None:
         with self._lock:
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            return self._connection_factory(timeout), False
-        connection.timeout = timeout
-        if connection.sock is not None:
-            connection.sock.settimeout(timeout)
-        return connection, True
-
-    def _checkin(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
-        with self._lock:
-            if not response.will_close and len(self._idle) < IDLE_CONNECTIONS:
+            if not answer.will_close and len(self._idle) < IDLE_CONNECTIONS:
                 self._idle.append(connection)
                 return
         connection.close()
@@ -178,17 +288,15 @@ class DockerAPI:
 class EngineStream:
     """An answer read as it arrives: JSON messages (pulls) or a container's output (attach)."""
 
-    def __init__(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse, raw: bool) -> None:
+    def __init__(self, connection: _Connection, answer: _Answer) -> None:
         self._connection = connection
-        self._response = response
-        # After a 101 the connection carries the raw stream; http.client reads no body for a 1xx answer.
-        self._body: BinaryIO = response.fp if raw else response
+        self._answer = answer
 
     def messages(self) -> Iterator[dict[str, Any]]:
         """The JSON objects of a progress stream (pull), as they arrive."""
         decoder = json.JSONDecoder()
         buffer = ""
-        for chunk in self._chunks():
+        for chunk in self._reading(self._pieces):
             buffer += chunk.decode("utf-8", errors="replace")
             while True:
                 buffer = buffer.lstrip()
@@ -205,34 +313,33 @@ class EngineStream:
     def output(self, tty: bool) -> Iterator[tuple[str, bytes]]:
         """("stdout" | "stderr", bytes) as the container writes them; one stream when it has a TTY."""
         if tty:
-            for chunk in self._chunks():
+            for chunk in self._reading(self._pieces):
                 yield "stdout", chunk
             return
-        read = self._body.read
-        try:
-            while True:
-                header = read(8)
-                if len(header) < 8:
-                    return
-                kind, size = header[0], struct.unpack(">L", header[4:8])[0]
-                payload = read(size) if size else b""
-                if payload:
-                    yield ("stderr" if kind == 2 else "stdout"), payload
-                if len(payload) < size:
-                    return
-        except (OSError, http.client.HTTPException) as error:
-            raise EngineConnectionError(_reason(error)) from None
+        yield from self._reading(self._frames)
 
-    def _chunks(self) -> Iterator[bytes]:
-        read1 = getattr(self._body, "read1", None) or self._body.read
+    def _pieces(self) -> Iterator[bytes]:
+        while piece := self._answer.read1():
+            yield piece
+
+    def _frames(self) -> Iterator[tuple[str, bytes]]:
+        read = self._answer.read
+        while len(header := read(8)) == 8:
+            kind, size = header[0], struct.unpack(">L", header[4:8])[0]
+            payload = read(size) if size else b""
+            if payload:
+                yield ("stderr" if kind == 2 else "stdout"), payload
+            if len(payload) < size:
+                return
+
+    def _reading(self, produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+        """What ``produce()`` yields; a broken connection is an EngineConnectionError."""
         try:
-            while chunk := read1(65536):
-                yield chunk
-        except (OSError, http.client.HTTPException) as error:
+            yield from produce()
+        except OSError as error:
             raise EngineConnectionError(_reason(error)) from None
 
     def close(self) -> None:
-        self._response.close()
         self._connection.close()
 
     def __enter__(self) -> EngineStream:
@@ -283,19 +390,41 @@ def _reason(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _factory(address: str) -> Any:
+def _factory(address: str) -> Callable[[float], _Connection]:
+    """Opens a connection to the engine at ``address`` within a timeout (which stays the socket's timeout)."""
     parts = urlsplit(address)
     if parts.scheme == "unix":
         path = parts.path or "/var/run/docker.sock"
-        return lambda timeout: _UnixConnection(path, timeout)
-    if parts.scheme in ("tcp", "http", "https") and parts.hostname:
+        return lambda timeout: _connected(socket.AF_UNIX, path, timeout)
+    host = parts.hostname
+    if parts.scheme in ("tcp", "http", "https") and host:
         tls = parts.scheme == "https" or bool(os.environ.get("DOCKER_TLS_VERIFY"))
         port = parts.port or (2376 if tls else 2375)
         if not tls:
-            return lambda timeout: http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+            return lambda timeout: _Connection(socket.create_connection((host, port), timeout))
         context = _tls_context()
-        return lambda timeout: http.client.HTTPSConnection(parts.hostname, port, timeout=timeout, context=context)
+
+        def tls_connection(timeout: float) -> _Connection:
+            sock = socket.create_connection((host, port), timeout)
+            try:
+                return _Connection(context.wrap_socket(sock, server_hostname=host))
+            except BaseException:
+                sock.close()
+                raise
+
+        return tls_connection
     raise EngineConnectionError(f"DOCKER_HOST={address} is not unix://PATH or tcp://HOST:PORT")
+
+
+def _connected(family: int, address: str, timeout: float) -> _Connection:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(address)
+    except BaseException:
+        sock.close()
+        raise
+    return _Connection(sock)
 
 
 def _tls_context() -> Any:
