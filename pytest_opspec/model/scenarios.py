@@ -16,9 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
-
-from jsonschema import Draft7Validator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from ..errors import OpspecError
 from ..limits import NO_LIMITS, LimitError, Limits, format_bytes, parse_size
@@ -29,8 +27,12 @@ from .schema import did_you_mean
 from .types import nearest_position
 from .yaml12 import parse_yaml, read_op_text
 from ..resources import load_json_schema
+from .schema_check import Check, compile_schema
 from ..values import Value, ValueType
 from ..matchers import MatcherDocumentError, matcher_from_document
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 SCENARIO_FILES = ("scenarios.yml", "scenarios.json")
 SCHEMA_NAME = "scenarios.schema.json"
@@ -128,7 +130,16 @@ def find_scenario_file(pkg_dir: Path) -> Path | None:
 
 
 @cache
+def _is_valid() -> Check:
+    return compile_schema(load_json_schema(SCHEMA_NAME), draft=7)
+
+
+@cache
 def _validator() -> Draft7Validator:
+    """jsonschema's validator, which explains an invalid file (imported on first use: it costs more
+    than the rest of a `pytest --opspec` start-up)."""
+    from jsonschema import Draft7Validator
+
     return Draft7Validator(load_json_schema(SCHEMA_NAME))
 
 
@@ -211,6 +222,8 @@ def _matcher_errors(value: Any, location: tuple[str | int, ...]) -> Iterator[tup
 
 def _schema_errors(data: Any) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
     """(location, message, whether it is about the key at location) for every schema error."""
+    if _is_valid()(data):
+        return
     for error in _validator().iter_errors(data):
         location = tuple(error.absolute_path)
         if error.validator == "oneOf" and isinstance(error.instance, dict):

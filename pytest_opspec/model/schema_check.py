@@ -1,10 +1,11 @@
-"""Is a document valid against a draft-04 schema? A yes/no answer that does not import jsonschema.
+"""Is a document valid against a draft-04 (or draft-07) schema? A yes/no answer that does not import jsonschema.
 
 Most op.yml files that are run are valid, and so are most input values; importing jsonschema costs
 more than the whole rest of ``opspec run``'s start-up. So a schema is compiled once into nested
 closures with jsonschema's Draft4Validator meaning (``$ref`` hides its siblings, integers are never
-floats, ``true`` is not ``1``, ``pattern`` is a search, unknown formats pass); only a document found
-invalid goes to jsonschema, which says why (schema.py for op.yml, constraints.py for input values).
+floats, ``true`` is not ``1``, ``pattern`` is a search, unknown formats pass), or Draft7Validator's for
+the scenario files' schema; only a document found invalid goes to jsonschema, which says why (schema.py
+for op.yml, constraints.py for input values, scenarios.py for scenario files).
 
 It fails closed: a keyword, a ``$ref`` or a pattern it does not handle raises UnsupportedSchema when
 compiling, and the caller asks jsonschema instead; it never ignores what jsonschema would check. The
@@ -29,6 +30,7 @@ META_SCHEMA_URI = "http://json-schema.org/draft-04/schema#"
 
 # Keywords that never make a document invalid.
 _ANNOTATIONS = frozenset({"$schema", "title", "description", "default", "definitions"})
+_DRAFT7_ANNOTATIONS = frozenset({"$id", "$comment", "examples", "readOnly", "writeOnly"})
 _OBJECT_KEYWORDS = frozenset({"properties", "patternProperties", "additionalProperties", "required", "dependencies",
                               "minProperties", "maxProperties"})
 # Read together with their sibling (draft-04: booleans beside minimum/maximum, items).
@@ -51,16 +53,21 @@ class UnsupportedSchema(Exception):
 
 
 def compile_schema(schema: Mapping[str, Any], *, compile_pattern: Callable[[str], re.Pattern[str]] = re.compile,
-                   keywords: Mapping[str, KeywordFactory] | None = None) -> Check:
+                   keywords: Mapping[str, KeywordFactory] | None = None, draft: int = 4) -> Check:
     """A function telling whether a document is valid against the draft-04 ``schema``, whose ``$ref``s
-    may also name the draft-04 meta-schema.
+    may also name the draft-04 meta-schema; with ``draft=7``, against a draft-07 one (numeric
+    exclusive bounds, integral floats as integers, ``propertyNames``, ``const``, ``contains``, boolean
+    schemas; no ``if``/``then``/``else``).
 
     ``compile_pattern`` compiles ``pattern`` and ``patternProperties`` (it raises UnsupportedSchema
     for one it cannot); ``keywords`` gives keywords a caller's own meaning (``format`` is not checked
     unless given, as jsonschema checks no format without a format checker).
     """
-    return _Compiler({"": schema, META_SCHEMA_URI: draft4_meta_schema()}, compile_pattern,
-                     {"format": lambda _: always_valid, **(keywords or {})}).reference("", "#")
+    if draft not in (4, 7):
+        raise UnsupportedSchema(f"draft {draft}")
+    documents = {"": schema, META_SCHEMA_URI: draft4_meta_schema()} if draft == 4 else {"": schema}
+    return _Compiler(documents, compile_pattern, {"format": lambda _: always_valid, **(keywords or {})},
+                     draft).reference("", "#")
 
 
 @functools.cache
@@ -73,16 +80,30 @@ def always_valid(value: Any) -> bool:
     return True
 
 
+def _never_valid(value: Any) -> bool:
+    return False
+
+
+def _is_integral(value: Any) -> bool:
+    """Draft-06 and later: 1.0 is an integer too."""
+    return _TYPES["integer"](value) or (isinstance(value, float) and value.is_integer())
+
+
 class _Compiler:
     def __init__(self, documents: Mapping[str, Mapping[str, Any]], compile_pattern: Callable[[str], re.Pattern[str]],
-                 keywords: Mapping[str, KeywordFactory]) -> None:
+                 keywords: Mapping[str, KeywordFactory], draft: int) -> None:
         self._documents = documents
         self._compile_pattern = compile_pattern
         self._keywords = keywords
+        self._draft = draft
+        self._types = _TYPES if draft == 4 else {**_TYPES, "integer": _is_integral}
+        self._annotations = _ANNOTATIONS if draft == 4 else _ANNOTATIONS | _DRAFT7_ANNOTATIONS
+        # Draft-07's exclusive bounds are numbers and keywords of their own, not parts of minimum/maximum.
+        self._parts = _PARTS if draft == 4 else _PARTS - {"exclusiveMinimum", "exclusiveMaximum"}
         self._compiled: dict[tuple[str, str], Check] = {}
 
     def reference(self, document: str, target: str) -> Check:
-        if target == META_SCHEMA_URI:
+        if target == META_SCHEMA_URI and META_SCHEMA_URI in self._documents:
             document, target = META_SCHEMA_URI, "#"
         key = (document, target)
         if key not in self._compiled:
@@ -100,6 +121,8 @@ class _Compiler:
         return self._compiled[key]
 
     def build(self, node: Any, document: str, *, root: bool = False) -> Check:
+        if isinstance(node, bool) and self._draft == 7:
+            return always_valid if node else _never_valid
         if not isinstance(node, dict):
             raise UnsupportedSchema(f"schema {node!r} is not an object")
         if "$ref" in node:
@@ -108,7 +131,7 @@ class _Compiler:
             raise UnsupportedSchema("an 'id' below the root changes how $refs resolve")
         checks = [self._object_check(node, document)] if _OBJECT_KEYWORDS & node.keys() else []
         for keyword, argument in node.items():
-            if keyword in _ANNOTATIONS or keyword in _OBJECT_KEYWORDS or keyword in _PARTS or keyword == "id":
+            if keyword in self._annotations or keyword in _OBJECT_KEYWORDS or keyword in self._parts or keyword == "id":
                 continue
             checks.append(self._keyword_check(keyword, argument, node, document))
         if len(checks) == 1:
@@ -122,7 +145,7 @@ class _Compiler:
             names = [argument] if isinstance(argument, str) else argument
             if not isinstance(names, list) or not all(name in _TYPES for name in names):
                 raise UnsupportedSchema(f"type {argument!r}")
-            types = [_TYPES[name] for name in names]
+            types = [self._types[name] for name in names]
             return lambda value: any(check(value) for check in types)
         if keyword == "enum" and isinstance(argument, list):
             return lambda value: any(_equal(member, value) for member in argument)
@@ -139,10 +162,21 @@ class _Compiler:
         if keyword == "items":
             return self._items_check(argument, node.get("additionalItems", True), document)
         if keyword in ("minimum", "maximum") and _is_number(argument):
-            exclusive = node.get("exclusiveMinimum" if keyword == "minimum" else "exclusiveMaximum", False)
+            exclusive = False if self._draft == 7 else node.get(
+                "exclusiveMinimum" if keyword == "minimum" else "exclusiveMaximum", False)
             if not isinstance(exclusive, bool):
                 raise UnsupportedSchema(f"exclusive bound {exclusive!r}")
             return _bound_check(argument, keyword == "minimum", exclusive)
+        if keyword in ("exclusiveMinimum", "exclusiveMaximum") and _is_number(argument):
+            return _bound_check(argument, keyword == "exclusiveMinimum", True)
+        if self._draft == 7 and keyword == "const":
+            return lambda value: _equal(argument, value)
+        if self._draft == 7 and keyword == "contains":
+            contained = self.build(argument, document)
+            return lambda value: not isinstance(value, list) or any(map(contained, value))
+        if self._draft == 7 and keyword == "propertyNames":
+            name_check = self.build(argument, document)
+            return lambda value: not isinstance(value, dict) or all(map(name_check, value))
         if keyword in _SIZES and _TYPES["integer"](argument):
             kind, at_least = _SIZES[keyword]
             return lambda value: not isinstance(value, kind) or (len(value) >= argument if at_least
@@ -155,7 +189,8 @@ class _Compiler:
         raise UnsupportedSchema(f"keyword {keyword!r}: {argument!r}")
 
     def _items_check(self, items: Any, additional: Any, document: str) -> Check:
-        if isinstance(items, dict):  # one schema for every item; additionalItems does not apply
+        if isinstance(items, dict) or (self._draft == 7 and isinstance(items, bool)):
+            # one schema for every item; additionalItems does not apply
             item = self.build(items, document)
             return lambda value: not isinstance(value, list) or all(map(item, value))
         if not isinstance(items, list):

@@ -3,13 +3,20 @@ Draft4Validator. Every case states the verdict and checks that jsonschema agrees
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft4Validator, Draft7Validator
 
 from pytest_opspec.model.schema import op_schema
 from pytest_opspec.model.schema_check import META_SCHEMA_URI, UnsupportedSchema, compile_schema, draft4_meta_schema
+from pytest_opspec.model.yaml12 import load_yaml_file
+from pytest_opspec.resources import load_json_schema
+
+from tests.support import REPO
 
 META = draft4_meta_schema()
 
@@ -127,3 +134,92 @@ def test_the_op_schema_compiles() -> None:
     check = compile_schema(op_schema())
     assert check({"name": "x", "run": {"container": {"image": {"ref": "alpine"}}}})
     assert not check({"name": "x", "run": {"container": {"image": {"ref": "alpine"}}, "op": {}}})
+
+
+# --- draft-07 (the scenario files' schema) --------------------------------------------------------
+
+DRAFT7_CASES: list[tuple[dict[str, Any], Any, bool]] = [
+    ({"type": "integer"}, 3.0, True),  # draft-06 and later: an integral float is an integer
+    ({"type": "integer"}, 3.5, False),
+    ({"exclusiveMinimum": 0}, 0, False),
+    ({"exclusiveMinimum": 0}, 0.1, True),
+    ({"minimum": 0, "exclusiveMinimum": 0}, 0, False),
+    ({"exclusiveMaximum": 2}, 2, False),
+    ({"propertyNames": {"minLength": 1}}, {"": 1}, False),
+    ({"propertyNames": {"minLength": 1}}, {"a": 1}, True),
+    ({"const": 1}, True, False),
+    ({"const": {"a": [1]}}, {"a": [1.0]}, True),
+    ({"contains": {"type": "string"}}, [1, "a"], True),
+    ({"contains": {"type": "string"}}, [1], False),
+    ({"properties": {"a": False}}, {"a": 1}, False),
+    ({"items": True}, [1], True),
+    ({"$id": "x", "$comment": "c", "type": "string"}, "s", True),
+]
+
+
+@pytest.mark.parametrize(("schema", "instance", "valid"), DRAFT7_CASES)
+def test_draft7_keywords_mean_what_they_mean_to_jsonschema(schema: dict[str, Any], instance: Any, valid: bool) -> None:
+    assert compile_schema(schema, draft=7)(instance) is valid
+    assert Draft7Validator(schema).is_valid(instance) is valid
+
+
+def test_draft7_conditionals_are_refused() -> None:
+    with pytest.raises(UnsupportedSchema):
+        compile_schema({"if": {"type": "string"}, "then": {"minLength": 1}}, draft=7)
+
+
+SCENARIOS_SCHEMA = load_json_schema("scenarios.schema.json")
+
+
+def _property_names(node: Any) -> set[str]:
+    names = set()
+    if isinstance(node, dict):
+        names |= set(node.get("properties", {}))
+        for child in node.values():
+            names |= _property_names(child)
+    elif isinstance(node, list):
+        for child in node:
+            names |= _property_names(child)
+    return names
+
+
+_SCENARIO_KEYS = sorted(_property_names(SCENARIOS_SCHEMA) | {"zz", ""})
+# Values where draft-07 differs from draft-04 or is subtle: 2.0 is an integer, exclusive bounds are numbers.
+_EDGES = [None, True, 0, 1, -1, 0.5, 2.0, "", "x", "64m", "exited", "failure", [], {}, {"": 1}, {"a": None}]
+SEEDS = [load_yaml_file(file).data for file in sorted((REPO / "examples").glob("*/scenarios.yml"))]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        found.extend(_paths(child, (*path, key)))
+    return found
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=st.data())
+def test_the_scenario_schema_check_gives_jsonschemas_verdict(data: st.DataObject) -> None:
+    """Scenario files are checked by the compiled draft-07 schema; jsonschema only explains a bad one.
+    Each example is a real scenario file with one node replaced, removed or given a key."""
+    document = copy.deepcopy(data.draw(st.sampled_from(SEEDS)))
+    *parents, last = data.draw(st.sampled_from(_paths(document)[1:]))
+    parent = document
+    for key in parents:
+        parent = parent[key]
+    action = data.draw(st.sampled_from(["replace", "remove", "add"]))
+    if action == "remove":
+        del parent[last]
+    elif action == "add" and isinstance(parent[last], dict):
+        parent[last][data.draw(st.sampled_from(_SCENARIO_KEYS))] = data.draw(st.sampled_from(_EDGES))
+    else:
+        parent[last] = data.draw(st.sampled_from(_EDGES))
+    assert compile_schema(SCENARIOS_SCHEMA, draft=7)(document) is Draft7Validator(SCENARIOS_SCHEMA).is_valid(document)
+
+
+def test_the_scenario_files_of_the_examples_are_valid() -> None:
+    check = compile_schema(SCENARIOS_SCHEMA, draft=7)
+    files = sorted((REPO / "examples").glob("*/scenarios.yml"))
+    assert files
+    for file in files:
+        assert check(load_yaml_file(file).data), file
