@@ -100,9 +100,12 @@ class DockerRuntime:
         self._lock = threading.Lock()
         self._removals: set[Future[None]] = set()
         self._remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opspec-remove")
-        # Measure peak memory and cpu time of every container where the engine allows (cgroups.py).
+        # Measure peak memory and cpu time of every container where the engine allows (cgroups.py). The
+        # engine is asked now, so that its answer comes while the caller prepares the first container.
         self._cgroups: CgroupFigures | None = None
         self._cgroups_checked = not resource_figures
+        self._engine_info: Future[Any] | None = (
+            self._remover.submit(self._api.call, "GET", "/info") if resource_figures else None)
 
     # -- engine -------------------------------------------------------------------------------
 
@@ -187,8 +190,9 @@ class DockerRuntime:
         """Where exact figures come from on this engine (found out once, on the first container)."""
         with self._lock:
             if not self._cgroups_checked:
+                asked, self._engine_info = self._engine_info, None
                 try:
-                    info = self._api.call("GET", "/info")
+                    info = asked.result() if asked is not None else self._api.call("GET", "/info")
                 except (EngineAPIError, EngineConnectionError):
                     return None  # the container's own calls say what is wrong; ask again next time
                 local = self._api.address.startswith("unix://")  # a unix socket: this host
