@@ -1,7 +1,5 @@
 """``python -m pytest_opspec.cli``: the ``opspec`` command."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+entry()
