@@ -27,7 +27,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     options = parser.parse_args()
     runs = [
-        ["startup.py", "--rounds", "3" if options.quick else "10"],
+        ["startup.py", "--rounds", "3" if options.quick else "15"],
         ["executor_overhead.py", "--rounds", "3" if options.quick else "10"],
         ["event_store.py", *(["--mib", "1", "--short-mib", "0.25"] if options.quick else [])],
         ["node_events.py", *(["--mib", "5"] if options.quick else [])],

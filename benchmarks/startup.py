@@ -3,9 +3,11 @@
     python benchmarks/startup.py [--rounds N] [--image IMAGE]
 
 Every command runs as a fresh process, rounds interleaved (A B C ... A B C ...) so that drift of a shared
-machine hits all alike; the figures are medians of wall times. Python's bytecode is cached as on an
-installed machine (in a temporary PYTHONPYCACHEPREFIX, filled by the uncounted warm-up round), also where
-the caller's environment sets PYTHONDONTWRITEBYTECODE, which would recompile every module at every start.
+machine hits all alike. Each figure is the median, over the rounds, of the ratio of a command's wall time to
+its baseline's in the same round (a round's drift cancels out); the times printed are medians. Python's
+bytecode is cached as on an installed machine (in a temporary PYTHONPYCACHEPREFIX, filled by the uncounted
+warm-up round), also where the caller's environment sets PYTHONDONTWRITEBYTECODE, which would recompile
+every module at every start.
   opspec run          `opspec run examples/hello` (one container; an input with constraints), and a bare
                       one-container op (`true`), against `docker run --rm IMAGE true`.
                       Target <= 1.30x (stretch 1.15x).
@@ -43,19 +45,20 @@ def timed(command: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def interleaved(commands: dict[str, tuple[list[str], Path]], rounds: int) -> dict[str, float]:
-    """Median wall time of each command over ``rounds`` interleaved rounds (after one warm-up round)."""
+def interleaved(commands: dict[str, tuple[list[str], Path]], rounds: int) -> dict[str, list[float]]:
+    """Wall times of each command in ``rounds`` interleaved rounds (after one warm-up round)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for round_number in range(rounds + 1):
         for name, (command, cwd) in commands.items():
             elapsed = timed(command, cwd)
             if round_number:
                 times[name].append(elapsed)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
-def figure(name: str, value: float, baseline: float, target: float, stretch: float | None = None) -> str:
-    ratio = value / baseline
+def figure(name: str, values: list[float], baselines: list[float], target: float,
+           stretch: float | None = None) -> str:
+    ratio = statistics.median(value / baseline for value, baseline in zip(values, baselines, strict=True))
     verdict = "met" if ratio <= target else "NOT met"
     extra = f", stretch {stretch:.2f}x {'met' if ratio <= stretch else 'not met'}" if stretch else ""
     return f"figure: {name:34s} {ratio:5.2f}x  (target <= {target:.2f}x: {verdict}{extra})"
@@ -63,7 +66,7 @@ def figure(name: str, value: float, baseline: float, target: float, stretch: flo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--image", default="opspec-test/busybox:1")
     options = parser.parse_args()
     image = options.image
@@ -88,16 +91,16 @@ def main() -> int:
             "pytest --co": ([*pytest, "--collect-only", "test_trivial.py"], work),
             "pytest --opspec PKG --co": ([*pytest, "--opspec", "hello", "--collect-only"], work),
         }
-        medians = interleaved(commands, options.rounds)
+        times = interleaved(commands, options.rounds)
 
     print(f"medians of {options.rounds} interleaved rounds (wall time, whole process):")
-    for name, value in medians.items():
-        print(f"  {name:28s} {value * 1000:7.0f} ms")
-    print(figure("opspec run hello / docker run", medians["opspec run hello"], medians["docker run"], 1.30, 1.15))
-    print(figure("opspec run bare / docker run", medians["opspec run bare"], medians["docker run"], 1.30, 1.15))
-    print(figure("plugin unused / -p no:opspec", medians["pytest (plugin unused)"], medians["pytest -p no:opspec"],
+    for name, values in times.items():
+        print(f"  {name:28s} {statistics.median(values) * 1000:7.0f} ms")
+    print(figure("opspec run hello / docker run", times["opspec run hello"], times["docker run"], 1.30, 1.15))
+    print(figure("opspec run bare / docker run", times["opspec run bare"], times["docker run"], 1.30, 1.15))
+    print(figure("plugin unused / -p no:opspec", times["pytest (plugin unused)"], times["pytest -p no:opspec"],
                  1.10))
-    print(figure("pytest --opspec 1 pkg start-up", medians["pytest --opspec PKG --co"], medians["pytest --co"], 1.30))
+    print(figure("pytest --opspec 1 pkg start-up", times["pytest --opspec PKG --co"], times["pytest --co"], 1.30))
     return 0
 
 
