@@ -19,7 +19,7 @@ from ..errors import OpspecError
 from ..events import Event
 from ..executor import RunResult, interpret_op
 from ..model import Param, load_op
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 from ..limits import NO_LIMITS, Limits
 from ..values import Value
 from ..values.secrets import Secrets, secrets_of

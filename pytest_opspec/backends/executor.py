@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 from ..errors import EngineUnavailableError, OpspecError
 from ..events import Event
 from ..executor import Executor, OpRunner, RunResult
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 from ..limits import NO_LIMITS, Limits
 from ..runtime.base import ContainerRuntime, PullPolicy
 from ..runtime.lease import sweep_dead_leases

@@ -16,7 +16,7 @@ from ..executor import RunResult
 from ..limits import NO_LIMITS, Limits
 from ..node.client import NodeClient, NodeError
 from ..node.tls import ClientTLS
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 from ..values import Value
 from ..values.secrets import secrets_of
 from .base import SecretParams, StartedOp, interpret_here

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..errors import OpspecError
 
 if TYPE_CHECKING:
-    from ..pkgs import PkgOptions
+    from ..pkgs.resolve import PkgOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -19,7 +19,7 @@ class UsageError(OpspecError):
 
 def package_options(values: Mapping[str, Any]) -> PkgOptions:
     """The package options among a command's option values (``read_command_options``)."""
-    from ..pkgs import PkgOptions  # the commands that read packages have imported pkgs already
+    from ..pkgs.resolve import PkgOptions  # the commands that read packages have imported pkgs already
 
     return PkgOptions(cache_dir=values.get("pkg_cache"), offline=bool(values.get("offline")),
                       pkg_map=dict(values.get("pkg_map") or ()))

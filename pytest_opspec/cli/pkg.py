@@ -8,7 +8,9 @@ from pathlib import Path
 from ..model import load_op
 from ..model.types import op_calls
 from ..options import add_command_options, read_command_options
-from ..pkgs import PackageResolver, PkgRefError, is_remote_ref
+from ..pkgs.errors import PkgRefError
+from ..pkgs.refs import is_remote_ref
+from ..pkgs.resolve import PackageResolver
 from ..pkgs.locking import lock_tree
 from .common import EXIT_OK, UsageError, package_options
 

@@ -18,7 +18,7 @@ from ..model.args import ArgError, document_arg, parse_text_arg
 from ..model.problems import InvalidOpError
 from ..model.yaml12 import load_yaml_file
 from ..options import add_command_options, limits_from, read_command_options
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 from ..pkgs.refs import is_remote_ref
 from ..reporting.console import EventPrinter, format_value
 from ..values import Value, ValueType

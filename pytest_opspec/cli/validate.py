@@ -12,7 +12,7 @@ from ..model import OpCache, ValidationReport, validate_package
 from ..model.render import render_report, summary_line
 from ..model.scenarios import ScenarioFileError, find_scenario_file, load_scenarios
 from ..options import add_command_options, read_command_options
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 from ..pkgs.discover import find_packages
 from .common import EXIT_FAILED, EXIT_OK, UsageError, package_options
 

@@ -15,7 +15,8 @@ from ..limits import NO_LIMITS, Limits
 from ..events import EventType, Outcome
 from ..events.bus import EventBus
 from ..model import load_op
-from ..pkgs import Creds, Package, PackageResolver, is_remote_ref
+from ..pkgs.refs import Creds, is_remote_ref
+from ..pkgs.resolve import Package, PackageResolver
 from ..pkgs.lockfile import LockFile
 from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, owner_labels
 from ..runtime.lease import Lease

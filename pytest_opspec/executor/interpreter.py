@@ -21,7 +21,8 @@ from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
 from ..expressions.evaluate import to_string
 from ..limits import NO_LIMITS, Limits
-from ..pkgs import Creds, Package, PackageResolver
+from ..pkgs.refs import Creds
+from ..pkgs.resolve import Package, PackageResolver
 from ..pkgs.lockfile import LockFile
 from ..pkgs.provenance import Provenance
 from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerRuntime, ContainerSpec,

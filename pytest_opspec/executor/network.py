@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import OpspecError
 from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 
 
 def needs_network(op: OpDefinition, packages: PackageResolver) -> bool:

@@ -14,7 +14,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..pkgs import PackageResolver, PkgError, PkgOptions, candidates, find_local, has_scheme, is_remote_ref
+from ..pkgs.errors import PkgError
+
+from ..pkgs.refs import has_scheme, is_remote_ref
+
+from ..pkgs.resolve import candidates, find_local, PackageResolver, PkgOptions
 from ..pkgs.errors import PkgOfflineError
 from ..registry import Registry
 from ..values import ValueType

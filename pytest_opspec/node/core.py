@@ -24,7 +24,7 @@ from ..events.bus import EventBus
 from ..events.store import EventStore
 from ..executor import Executor
 from ..options import DEFAULT_NODE_RETAIN_OPS
-from ..pkgs import PackageResolver, PkgOptions
+from ..pkgs.resolve import PackageResolver, PkgOptions
 from ..runtime.base import ContainerRuntime
 from ..runtime.lease import sweep_dead_leases
 from .access import AccessPolicy

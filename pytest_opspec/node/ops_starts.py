@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from aiohttp import web
 
 from ..executor import ExecutorClosedError, RootPackage
-from ..pkgs import Creds
+from ..pkgs.refs import Creds
 from ..values import Value, ValueType
 from ..values.value import ValueShapeError
 from .body import get_field, json_kind, read_json_object

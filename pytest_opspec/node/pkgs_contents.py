@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from ..pkgs import Package
+from ..pkgs.resolve import Package
 from ..pkgs.beneath import BeneathError
 from ..pkgs.contents import list_contents, open_content
 from .errors import ApiError, Code

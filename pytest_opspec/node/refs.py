@@ -12,7 +12,9 @@ import base64
 import binascii
 import os
 
-from ..pkgs import Creds, Package, PackageResolver, has_scheme, is_remote_ref
+from ..pkgs.refs import Creds, has_scheme, is_remote_ref
+
+from ..pkgs.resolve import Package, PackageResolver
 from ..pkgs.beneath import MAX_PATH_BYTES
 from ..pkgs.errors import PkgAuthenticationError, PkgAuthorizationError, PkgError, PkgRefError
 from ..pkgs.refs import parse_remote_ref

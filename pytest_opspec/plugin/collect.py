@@ -19,7 +19,7 @@ import pytest
 
 from ..errors import OpspecError
 from ..model import OP_FILE, OpCache, ValidationReport, validate_package
-from ..pkgs import PackageResolver
+from ..pkgs.resolve import PackageResolver
 from ..model.render import render_report, summary_line
 from ..pkgs.discover import find_packages
 from .selection import PackageArgs

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..executor import RunResult
     from ..limits import Limits
     from ..node.client import NodeClient
-    from ..pkgs import PackageResolver
+    from ..pkgs.resolve import PackageResolver
     from .throwaway import ArgCopies
 
 
@@ -38,7 +38,7 @@ class OpRunnerFixture:
     def __init__(self, backend: OpBackend, *, timeout: float | None, cwd: Path, copies: ArgCopies,
                  shown_from: Path | None = None, stable_paths: Mapping[str, str] | None = None,
                  packages: PackageResolver | None = None, config: pytest.Config | None = None) -> None:
-        from ..pkgs import PackageResolver
+        from ..pkgs.resolve import PackageResolver
 
         self.backend = backend
         self.packages = packages or PackageResolver()

@@ -15,11 +15,10 @@ from ..options import (CONFORMANCE_OPTIONS, CPUS, IMAGE_MAP, KEEP_CONTAINERS, ME
                        NODE_CLIENT_CERT, NODE_CLIENT_KEY, NODE_URL, OFFLINE, OPTIONS, PATHS, PIDS_LIMIT, PKG_CACHE,
                        PKG_MAP, PULL, SKIP_WITHOUT_ENGINE, TIMEOUT, Kind, Option, OptionError, Source, limits_from,
                        resolve)
-from ..pkgs import PkgOptions
-from ..runtime.base import PullPolicy
 
 if TYPE_CHECKING:
     from ..node.tls import ClientTLS
+    from ..pkgs.resolve import PkgOptions
 
 PLUGIN_OPTIONS: tuple[Option, ...] = tuple(option for option in (*OPTIONS, *CONFORMANCE_OPTIONS)
                                            if option.pytest_flag)
@@ -68,12 +67,20 @@ class PluginSettings:
     node_url: str | None = None
     node_tls: ClientTLS | None = None
     image_map: dict[str, str] = field(default_factory=dict)
-    pull: PullPolicy = PullPolicy.MISSING
+    pull: str = PULL.default  # a PullPolicy value
     timeout: float = TIMEOUT.default
     keep_containers: bool = False
-    packages: PkgOptions = field(default_factory=PkgOptions)
+    pkg_cache: Path | None = None
+    offline: bool = False
+    pkg_map: dict[str, Path] = field(default_factory=dict)
     limits: Limits = NO_LIMITS  # for every op the session runs
     skip_without_engine: bool = False
+
+    def package_options(self) -> PkgOptions:
+        # Imported here: resolving packages (and git) is for sessions that run ops, not every pytest run.
+        from ..pkgs.resolve import PkgOptions
+
+        return PkgOptions(cache_dir=self.pkg_cache, offline=self.offline, pkg_map=self.pkg_map)
 
 
 def load(config: pytest.Config) -> PluginSettings:
@@ -85,10 +92,10 @@ def load(config: pytest.Config) -> PluginSettings:
                                 "API has no way to; start that node with them (opspec node --memory ...)")
     return PluginSettings(
         paths=list(paths), paths_source=paths_source, node_url=node_url, node_tls=_node_tls(config),
-        image_map=dict(read(config, IMAGE_MAP)[0]), pull=PullPolicy(read(config, PULL)[0]),
+        image_map=dict(read(config, IMAGE_MAP)[0]), pull=read(config, PULL)[0],
         timeout=read(config, TIMEOUT)[0], keep_containers=read(config, KEEP_CONTAINERS)[0],
-        packages=PkgOptions(cache_dir=read(config, PKG_CACHE)[0], offline=read(config, OFFLINE)[0],
-                            pkg_map=dict(read(config, PKG_MAP)[0])), limits=limits,
+        pkg_cache=read(config, PKG_CACHE)[0], offline=read(config, OFFLINE)[0], pkg_map=dict(read(config, PKG_MAP)[0]),
+        limits=limits,
         skip_without_engine=read(config, SKIP_WITHOUT_ENGINE)[0],
     )
 

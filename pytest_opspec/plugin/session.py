@@ -13,21 +13,20 @@ import os
 import signal
 import sys
 import threading
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import pytest
 
 from ..errors import BackendError, OpspecError
-from ..pkgs import PackageResolver
-from ..runtime.base import LABEL_OWNER
-from ..runtime.lease import Lease
 from .options import PluginSettings
 from .session_node import SessionNode
 
-# Backends, the node client and the console load when first used: a run that uses no op never imports them.
+# Backends, packages, leases, the node client and the console load when first used: a run that uses no op
+# never imports them.
 if TYPE_CHECKING:
+    from ..pkgs.resolve import PackageResolver
+    from ..runtime.lease import Lease
     from ..backends.base import OpBackend
     from ..backends.runtime import RuntimeFactory
     from ..events import Event
@@ -57,17 +56,26 @@ class OpspecResources:
             self._session_dir = Path(workerinput[WORKER_DIR_KEY])
             self.owner_pid = int(workerinput[WORKER_PID_KEY])
         else:
-            self.session_id = f"pytest-{uuid.uuid4().hex}"
+            self.session_id = f"pytest-{os.urandom(16).hex()}"
             self.owner_pid = os.getpid()
         self._lease: Lease | None = None
         self._session_node: SessionNode | None = None
         self._backend: OpBackend | None = None
-        # One resolver per process: xdist workers and other sessions share the cache through its file locks.
-        self.packages = PackageResolver(settings.packages)
-        self._lock = threading.Lock()
+        self._packages: PackageResolver | None = None
+        self._lock = threading.RLock()  # backend() reads packages under it
         # Set on the controller when a worker reports that it used the engine (or went down uncleanly).
         self.workers_used_engine = False
         self._closed = False
+
+    @property
+    def packages(self) -> PackageResolver:
+        """One resolver per process: xdist workers and other sessions share the cache through its file locks."""
+        with self._lock:
+            if self._packages is None:
+                from ..pkgs.resolve import PackageResolver
+
+                self._packages = PackageResolver(self.settings.package_options())
+            return self._packages
 
     @property
     def session_dir(self) -> Path:
@@ -75,6 +83,8 @@ class OpspecResources:
         when first needed, as a lease's dir: the lease's reaper removes it if the session dies."""
         with self._lock:
             if self._session_dir is None:
+                from ..runtime.lease import Lease
+
                 self._lease = Lease.acquire(self.session_id)
                 self._session_dir = self._lease.scratch
             return self._session_dir
@@ -84,12 +94,14 @@ class OpspecResources:
         if self._session_node is None:
             self._session_node = SessionNode(self.session_dir / "node", owner_pid=self.owner_pid,
                                              image_map=self.settings.image_map,
-                                             pull_policy=self.settings.pull.value)
+                                             pull_policy=self.settings.pull)
         return self._session_node
 
     @property
     def label(self) -> str:
         """The label every container and network of this session carries."""
+        from ..runtime.base import LABEL_OWNER
+
         return f"{LABEL_OWNER}={self.session_id}"
 
     def backend(self) -> OpBackend:
@@ -100,14 +112,16 @@ class OpspecResources:
                 from ..backends.executor import ExecutorBackend
                 from ..backends.node import NodeBackend
                 from ..backends.runtime import make_runtime
+                from ..runtime.base import PullPolicy
 
                 if self.settings.node_url:
                     self._backend = NodeBackend(self.settings.node_url, packages=self.packages,
                                                 tls=self.settings.node_tls)
                 else:
                     self._backend = ExecutorBackend(
-                        owner=self.session_id, image_map=self.settings.image_map, pull_policy=self.settings.pull,
-                        keep_containers=self.settings.keep_containers, packages=self.packages,
+                        owner=self.session_id, image_map=self.settings.image_map,
+                        pull_policy=PullPolicy(self.settings.pull), keep_containers=self.settings.keep_containers,
+                        packages=self.packages,
                         runtime_factory=self._runtime_factory or make_runtime, default_limits=self.settings.limits)
             return self._backend
 

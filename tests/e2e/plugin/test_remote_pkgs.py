@@ -74,7 +74,7 @@ def test_a_scenario_op_ref_may_be_remote(git_env: GitServer, pytester: pytest.Py
 
 def test_validation_items_check_a_remote_call_only_when_it_is_available_offline(git_env: GitServer,
                                                                               pytester: pytest.Pytester) -> None:
-    from pytest_opspec.pkgs import PackageResolver, PkgOptions
+    from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions
 
     pkg = pytester.path / "pkgs" / "caller"
     pkg.mkdir(parents=True)

@@ -10,7 +10,8 @@ import pytest
 
 # What running or checking ops needs; none of it may load before an --opspec* option (or fixture) asks for it.
 HEAVY = ("docker", "aiohttp", "jsonschema", "yaml", "pytest_opspec.conformance", "pytest_opspec.model",
-         "pytest_opspec.executor", "pytest_opspec.backends", "pytest_opspec.node")
+         "pytest_opspec.executor", "pytest_opspec.backends", "pytest_opspec.node", "pytest_opspec.pkgs.resolve",
+         "pytest_opspec.runtime")
 
 REPORTER = """
     import sys
