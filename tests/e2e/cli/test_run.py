@@ -178,3 +178,33 @@ def test_output_dir_keeps_file_and_dir_outputs(make_op, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (kept / "report").read_text() == "done\n" and (kept / "site" / "a" / "b.txt").read_text() == "x\n"
     assert f"report: {kept.resolve() / 'report'}" in done.stdout and f"site: {kept.resolve() / 'site'}" in done.stdout
+
+
+# Runs `opspec run` in-process, then prints whether jsonschema was ever imported.
+JSONSCHEMA_PROBE = """
+import sys
+from pytest_opspec.cli import main
+code = main(sys.argv[1:])
+print("exit:", code, "jsonschema:", "jsonschema" in sys.modules)
+"""
+
+
+def test_valid_op_and_values_never_import_jsonschema(make_op) -> None:
+    """Validity comes from the compiled schemas (model/schema_check.py); jsonschema only explains a failure."""
+    pkg = make_op("checked", """
+        name: checked
+        inputs:
+          who: { string: { constraints: { minLength: 1, pattern: '^[a-z]+$', format: hostname } } }
+          n: { number: { constraints: { minimum: 1, multipleOf: 0.5 } } }
+        run:
+          container:
+            image: { ref: 'alpine:3.19' }
+            cmd: ['true']
+    """)
+    valid = subprocess.run([sys.executable, "-c", JSONSCHEMA_PROBE, "run", str(pkg), "-a", "who=abc", "-a", "n=2.5"],
+                           capture_output=True, text=True, env=ENV, timeout=120)
+    assert valid.stdout.splitlines()[-1] == "exit: 0 jsonschema: False", valid.stdout + valid.stderr
+    invalid = subprocess.run([sys.executable, "-c", JSONSCHEMA_PROBE, "run", str(pkg), "-a", "who=ABC", "-a", "n=2"],
+                             capture_output=True, text=True, env=ENV, timeout=120)
+    assert invalid.stdout.splitlines()[-1] == "exit: 1 jsonschema: True", invalid.stdout + invalid.stderr
+    assert "who: must match the pattern '^[a-z]+$'" in invalid.stdout + invalid.stderr
