@@ -28,7 +28,8 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_opspec.backends.runtime import make_runtime  # noqa: E402
-from pytest_opspec.executor import Executor, OpRunner  # noqa: E402
+from pytest_opspec.executor.executor import Executor  # noqa: E402
+from pytest_opspec.executor.runner import OpRunner  # noqa: E402
 
 CONTAINER = "{ container: { image: { ref: '%s' }, cmd: ['true'] } }"
 

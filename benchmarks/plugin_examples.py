@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pytest_opspec.backends.runtime import make_runtime  # noqa: E402
-from pytest_opspec.executor import Executor, OpRunner  # noqa: E402
+from pytest_opspec.executor.executor import Executor  # noqa: E402
+from pytest_opspec.executor.runner import OpRunner  # noqa: E402
 from pytest_opspec.model import load_op  # noqa: E402
 from pytest_opspec.pkgs.discover import find_packages  # noqa: E402
 from pytest_opspec.options import IMAGE_MAP, resolve  # noqa: E402

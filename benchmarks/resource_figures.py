@@ -20,7 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_opspec.executor import Executor, OpRunner  # noqa: E402
+from pytest_opspec.executor.executor import Executor  # noqa: E402
+
+from pytest_opspec.executor.runner import OpRunner  # noqa: E402
 from pytest_opspec.runtime.docker import DockerRuntime  # noqa: E402
 
 TARGET = 1.05

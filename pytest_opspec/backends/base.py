@@ -17,7 +17,8 @@ from typing import Callable, Mapping, Protocol
 
 from ..errors import OpspecError
 from ..events import Event
-from ..executor import RunResult, interpret_op
+from ..executor.executor import interpret_op
+from ..executor.result import RunResult
 from ..model import Param, load_op
 from ..pkgs.resolve import PackageResolver
 from ..limits import NO_LIMITS, Limits

@@ -10,7 +10,9 @@ from typing import Any, Callable, Mapping
 
 from ..errors import EngineUnavailableError, OpspecError
 from ..events import Event
-from ..executor import Executor, OpRunner, RunResult
+from ..executor.executor import Executor
+from ..executor.result import RunResult
+from ..executor.runner import OpRunner
 from ..pkgs.resolve import PackageResolver
 from ..limits import NO_LIMITS, Limits
 from ..runtime.base import ContainerRuntime, PullPolicy

@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 from ..errors import BackendError, OpspecError, OpWaitTimeout
 from ..events import Event, EventType
-from ..executor import RunResult
+from ..executor.result import RunResult
 from ..limits import NO_LIMITS, Limits
 from ..node.client import NodeClient, NodeError
 from ..node.tls import ClientTLS

@@ -12,7 +12,9 @@ from typing import Mapping
 
 from ..backends.runtime import make_runtime
 from ..errors import OpspecError
-from ..executor import Executor, OpRunner, RunResult, resolve_root
+from ..executor.executor import Executor, resolve_root
+from ..executor.result import RunResult
+from ..executor.runner import OpRunner
 from ..model import Param, load_op
 from ..model.args import ArgError, document_arg, parse_text_arg
 from ..model.problems import InvalidOpError

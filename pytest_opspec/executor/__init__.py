@@ -1,10 +1,5 @@
-"""Call graph interpreter: container, op, serial and parallel calls, scope, kill."""
+"""Call graph interpreter: container, op, serial and parallel calls, scope, kill.
 
-from .executor import Executor, ExecutorClosedError, RootOp, RootPackage, interpret_op, resolve_root
-from .result import CallSite, ContainerRun, RunResult
-from .runner import OpRunner, RunningOp
-
-__all__ = [
-    "CallSite", "ContainerRun", "Executor", "ExecutorClosedError", "OpRunner", "RootOp", "RootPackage", "RunResult",
-    "RunningOp", "interpret_op", "resolve_root",
-]
+Import from the modules (``executor.executor``, ``executor.runner``, ``executor.result``...): this file imports
+nothing, so that a module needing a run's result (``executor.result``) does not load the interpreter.
+"""

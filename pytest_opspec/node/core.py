@@ -22,7 +22,7 @@ from ..limits import NO_LIMITS, Limits
 from ..events.broker import DEFAULT_MAX_LAG, EventBroker
 from ..events.bus import EventBus
 from ..events.store import EventStore
-from ..executor import Executor
+from ..executor.executor import Executor
 from ..options import DEFAULT_NODE_RETAIN_OPS
 from ..pkgs.resolve import PackageResolver, PkgOptions
 from ..runtime.base import ContainerRuntime

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from aiohttp import web
 
-from ..executor import Executor
+from ..executor.executor import Executor
 from ..runtime.base import LABEL_OWNER, LABEL_ROOT_OP
 from .body import get_field, json_kind, read_json_object
 from .errors import ApiError, Code

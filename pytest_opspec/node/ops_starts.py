@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from aiohttp import web
 
-from ..executor import ExecutorClosedError, RootPackage
+from ..executor.executor import ExecutorClosedError, RootPackage
 from ..pkgs.refs import Creds
 from ..values import Value, ValueType
 from ..values.value import ValueShapeError

@@ -19,7 +19,7 @@ from .session import resources
 if TYPE_CHECKING:
     from ..backends.base import OpBackend, StartedOp
     from ..events import Event
-    from ..executor import RunResult
+    from ..executor.result import RunResult
     from ..limits import Limits
     from ..node.client import NodeClient
     from ..pkgs.resolve import PackageResolver

@@ -13,7 +13,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ..conformance.registry import Check
-    from ..executor import RunResult
+    from ..executor.result import RunResult
     from ..runtime.base import ContainerRuntime, PullPolicy
     from .collect import OpPackageDir
 

@@ -24,7 +24,7 @@ import pytest
 from .collect import OpPackageDir, OpValidationFailed, check_package
 from ..errors import BackendError, OpspecError
 from ..events import Outcome
-from ..executor import RunResult
+from ..executor.result import RunResult
 from ..executor.result import strip_error_frame
 from .session import ENGINE_MARKER, live_printer, resources
 from ..model import InvalidOpError, Param, load_op

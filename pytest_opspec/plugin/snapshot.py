@@ -37,7 +37,7 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from ..events import Event, EventType
-from ..executor import RunResult
+from ..executor.result import RunResult
 from ..executor.result import strip_error_frame
 from ..values import Value, ValueType
 from ..values.value import json_number

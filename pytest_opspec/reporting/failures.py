@@ -14,7 +14,7 @@ from typing import Mapping
 from .console import format_value
 from ..errors import OpspecError
 from ..events import EventType
-from ..executor import RunResult
+from ..executor.result import RunResult
 from ..model import Problem, json_path, load_op
 from ..model.render import snippet, source_lines
 from ..values import Value

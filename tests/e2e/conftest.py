@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_opspec.backends.runtime import make_runtime
-from pytest_opspec.executor import Executor, OpRunner
+from pytest_opspec.executor.executor import Executor
+from pytest_opspec.executor.runner import OpRunner
 
 from tests.support import IMAGE_MAP, assert_no_resources
 

@@ -6,7 +6,7 @@ import re
 import time
 
 from pytest_opspec.events import EventType, Outcome
-from pytest_opspec.executor import OpRunner
+from pytest_opspec.executor.runner import OpRunner
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -306,7 +306,7 @@ def test_a_cycle_between_packages_ends_with_an_error(runner: OpRunner, make_op) 
 
 def test_releasing_a_running_root_deletes_its_files_once_it_ends(make_op, tmp_path) -> None:
     from pytest_opspec.backends.runtime import make_runtime
-    from pytest_opspec.executor import Executor
+    from pytest_opspec.executor.executor import Executor
 
     from tests.support import IMAGE_MAP
 

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from pytest_opspec.events import EventType, Outcome
-from pytest_opspec.executor import OpRunner
+from pytest_opspec.executor.runner import OpRunner
 
 
 def test_cmd_replaces_entrypoint_and_interpolates(runner: OpRunner, make_op) -> None:

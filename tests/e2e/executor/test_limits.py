@@ -8,7 +8,8 @@ import docker
 import pytest
 
 from pytest_opspec.events import EventType, Outcome
-from pytest_opspec.executor import Executor, OpRunner
+from pytest_opspec.executor.executor import Executor
+from pytest_opspec.executor.runner import OpRunner
 from pytest_opspec.limits import Limits, Network
 
 MiB = 1024 * 1024

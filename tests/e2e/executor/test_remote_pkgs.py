@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pytest_opspec.backends.runtime import make_runtime
-from pytest_opspec.executor import Executor, OpRunner
+from pytest_opspec.executor.executor import Executor
+from pytest_opspec.executor.runner import OpRunner
 from pytest_opspec.pkgs.lockfile import LOCK_FILE, LockEntry, LockFile
 from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions
 

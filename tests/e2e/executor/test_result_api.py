@@ -11,7 +11,8 @@ import pytest
 from pytest_opspec.backends.runtime import make_runtime
 from pytest_opspec.errors import OpWaitTimeout
 from pytest_opspec.events import EventType, Outcome
-from pytest_opspec.executor import Executor, OpRunner
+from pytest_opspec.executor.executor import Executor
+from pytest_opspec.executor.runner import OpRunner
 from pytest_opspec.runtime.base import PullPolicy
 
 from ...support import TEST_IMAGE

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_opspec.events import Outcome
-from pytest_opspec.executor import CallSite, Executor, OpRunner
+from pytest_opspec.executor.executor import Executor
+from pytest_opspec.executor.result import CallSite
+from pytest_opspec.executor.runner import OpRunner
 from pytest_opspec.runtime.base import LABEL_OWNER
 from pytest_opspec.runtime.docker import DockerRuntime
 

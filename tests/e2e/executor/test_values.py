@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from pytest_opspec.events import EventType, Outcome
-from pytest_opspec.executor import OpRunner
+from pytest_opspec.executor.runner import OpRunner
 from pytest_opspec.values import Value, ValueType
 
 ALL_TYPES_OP = """

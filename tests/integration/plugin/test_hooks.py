@@ -36,7 +36,7 @@ def test_collect_package_items_adds_items_after_the_packages_own(pytester: pytes
 
 SNAPSHOT_TEST = """
 from pytest_opspec.events import Event, EventType, Outcome
-from pytest_opspec.executor import RunResult
+from pytest_opspec.executor.result import RunResult
 
 
 def test_run(op_snapshot):

@@ -237,7 +237,7 @@ def test_a_bad_limit_is_a_file_error_at_its_line(tmp_path: Path) -> None:
 
 
 def test_container_expectations_check_exit_reasons_and_resource_figures(tmp_path: Path) -> None:
-    from pytest_opspec.executor import ContainerRun
+    from pytest_opspec.executor.result import ContainerRun
     from pytest_opspec.model.scenarios import container_mismatches
     from pytest_opspec.runtime.exits import ContainerExit, ExitReason
 

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from pytest_opspec.events import Event, EventType, Outcome
-from pytest_opspec.executor import RunResult
+from pytest_opspec.executor.result import RunResult
 from pytest_opspec.plugin.snapshot import dump_normalized, normalize_result
 from pytest_opspec.values import Value
 
