@@ -127,7 +127,7 @@ class _Compiler:
             raise UnsupportedSchema(f"schema {node!r} is not an object")
         if "$ref" in node:
             return self.reference(document, node["$ref"])
-        if "id" in node and not root:
+        if not root and ("id" in node or "$id" in node):
             raise UnsupportedSchema("an 'id' below the root changes how $refs resolve")
         checks = [self._object_check(node, document)] if _OBJECT_KEYWORDS & node.keys() else []
         for keyword, argument in node.items():

@@ -163,9 +163,13 @@ def test_draft7_keywords_mean_what_they_mean_to_jsonschema(schema: dict[str, Any
     assert Draft7Validator(schema).is_valid(instance) is valid
 
 
-def test_draft7_conditionals_are_refused() -> None:
+@pytest.mark.parametrize("schema", [
+    {"if": {"type": "string"}, "then": {"minLength": 1}},
+    {"properties": {"a": {"$id": "http://x/", "items": {"$ref": "#"}}}},
+])
+def test_draft7_conditionals_and_nested_ids_are_refused(schema: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedSchema):
-        compile_schema({"if": {"type": "string"}, "then": {"minLength": 1}}, draft=7)
+        compile_schema(schema, draft=7)
 
 
 SCENARIOS_SCHEMA = load_json_schema("scenarios.schema.json")
