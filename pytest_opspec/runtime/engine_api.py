@@ -15,6 +15,7 @@ reads them.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import socket
@@ -89,7 +90,7 @@ class _Connection:
                 raise ConnectionError("the answer has too many headers")
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        return _Answer(self, int(code), headers, method, version == "HTTP/1.0")
+        return _Answer(self._file, int(code), headers, method, version == "HTTP/1.0")
 
     def _line(self) -> str:
         line = self._file.readline(_MAX_LINE)
@@ -105,11 +106,11 @@ class _Connection:
 class _Answer:
     """An answer's status, headers and body: read whole (``read``) or as it arrives (``read1``)."""
 
-    def __init__(self, connection: _Connection, status: int, headers: dict[str, str], method: str,
+    def __init__(self, file: io.BufferedReader, status: int, headers: dict[str, str], method: str,
                  http10: bool) -> None:
         self.status = status
         self.headers = headers
-        self._file = connection._file
+        self._file = file
         self._chunked = headers.get("transfer-encoding", "").lower() == "chunked"
         self._left: int | None = None  # bytes left in the body (or in the current chunk); None: until the end
         if method == "HEAD" or status in (204, 304) or (100 <= status < 200 and status != 101):
@@ -167,6 +168,8 @@ class _Answer:
         line = self._file.readline(_MAX_LINE)
         try:
             size = int(line.split(b";", 1)[0].strip(), 16)
+            if size < 0:
+                raise ValueError(size)
         except ValueError:
             raise ConnectionError(f"a bad chunk size in the answer: {line[:40]!r}") from None
         if size == 0:

@@ -120,6 +120,7 @@ def test_an_idle_connection_the_engine_dropped_is_replaced_once(engine) -> None:
 @pytest.mark.parametrize("answer", [
     b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n{}",  # cut short
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  # a bad chunk size
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n",  # a negative one
     b"SSH-2.0-OpenSSH\r\n\r\n",  # not HTTP
     b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000 + b"\r\n\r\n",  # a header line beyond any reason
 ])
