@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 from typing import Callable, Mapping
 
-from ..errors import BackendError, OpspecError, OpWaitTimeout
+from ..errors import BackendError, OpspecError
 from ..events import Event, EventType
-from ..executor.result import RunResult
+from ..executor.result import RunResult, StartedRun
 from ..limits import NO_LIMITS, Limits
 from ..node.client import NodeClient, NodeError
 from ..node.tls import ClientTLS
@@ -24,7 +24,7 @@ from .base import SecretParams, StartedOp, interpret_here
 log = logging.getLogger(__name__)
 
 
-class NodeOp:
+class NodeOp(StartedRun):
     """A root op started on a node; a background reader collects its events from the node's stream."""
 
     # How long to wait for a killed op's opEnded before giving up on the node.
@@ -71,24 +71,16 @@ class NodeOp:
     def done(self) -> bool:
         return self._ended.is_set()
 
-    def wait(self, timeout: float | None = None) -> RunResult:
-        if not self._wait(timeout):
-            raise OpWaitTimeout(f"op {self.id} is still running after {timeout:g} s")
-        return self._result(False)
-
-    def finish(self, timeout: float | None = None) -> RunResult:
-        timed_out = not self._wait(timeout)
-        if timed_out:
-            self._client.kill_op(self.id)
-            self._ended.wait(self.KILL_GRACE)
-        return self._result(timed_out)
-
     def _wait(self, timeout: float | None) -> bool:
         try:
             return self._ended.wait(timeout)
         except BaseException:  # Ctrl-C while waiting: stop the op before leaving
             self._kill_quietly()
             raise
+
+    def _stop_after_timeout(self) -> None:
+        self._client.kill_op(self.id)
+        self._ended.wait(self.KILL_GRACE)
 
     def _result(self, timed_out: bool) -> RunResult:
         if self._stream_error is not None:

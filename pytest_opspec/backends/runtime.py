@@ -37,7 +37,7 @@ def sweep_session(owner: str) -> int:
     """
     from ..runtime.docker import DockerRuntime
 
-    runtime = DockerRuntime()
+    runtime = DockerRuntime(resource_figures=False)  # it only sweeps: no figures to measure, no engine info
     try:
         return runtime.sweep({LABEL_OWNER: owner})
     finally:

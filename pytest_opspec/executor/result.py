@@ -8,6 +8,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from ..errors import OpWaitTimeout
 from ..events import Event, EventType, Outcome
 from ..pkgs.provenance import Provenance
 from ..runtime.exits import ContainerExit, ExitReason, signal_of
@@ -236,3 +237,33 @@ def strip_error_frame(message: str) -> str:
     """The reference's error framing ("\\n-\\n  ...\\n-") and its blank lines are noise in a one-screen report."""
     text = textwrap.dedent(re.sub(r"^\s*-\s*\n|\n\s*-\s*$", "", message))
     return "\n".join(line for line in text.splitlines() if line.strip())
+
+
+class StartedRun:
+    """``wait`` and ``finish`` of a started root op, over the three steps each kind of op (the executor's, a
+    node's) supplies: ``_wait``, ``_stop_after_timeout`` and ``_result``."""
+
+    id: str
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        """Wait for the end and return the result; past ``timeout`` raise OpWaitTimeout, the op still running."""
+        if not self._wait(timeout):
+            raise OpWaitTimeout(f"op {self.id} is still running after {timeout:g} s")
+        return self._result(False)
+
+    def finish(self, timeout: float | None = None) -> RunResult:
+        """Wait for the end; past ``timeout`` kill the op and return its result with ``timed_out`` set."""
+        timed_out = not self._wait(timeout)
+        if timed_out:
+            self._stop_after_timeout()
+        return self._result(timed_out)
+
+    def _wait(self, timeout: float | None) -> bool:
+        """Whether the op ended within ``timeout``; on Ctrl-C while waiting, stop it before leaving."""
+        raise NotImplementedError
+
+    def _stop_after_timeout(self) -> None:
+        raise NotImplementedError
+
+    def _result(self, timed_out: bool) -> RunResult:
+        raise NotImplementedError

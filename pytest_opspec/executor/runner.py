@@ -7,14 +7,13 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..errors import OpWaitTimeout
 from ..events import Event
 from ..limits import Limits, as_limits
 from ..model.args import args_for
 from .cancel import CancelReason
 from ..values.secrets import Secrets
 from .executor import Executor, RootPackage
-from .result import CallSite, RunResult
+from .result import CallSite, RunResult, StartedRun
 
 
 class _RootEvents:
@@ -50,7 +49,7 @@ class _RootEvents:
             return list(self._events)
 
 
-class RunningOp:
+class RunningOp(StartedRun):
     """A started root op: wait for it, kill it, or look at its events so far."""
 
     def __init__(self, executor: Executor, root_op_id: str, collector: _RootEvents, unsubscribe: Any) -> None:
@@ -68,20 +67,6 @@ class RunningOp:
         root = self.executor.root(self.id)
         return root is None or root.done.is_set()
 
-    def wait(self, timeout: float | None = None) -> RunResult:
-        """Wait for the end and return the result; past ``timeout`` raise OpWaitTimeout, the op still running."""
-        if not self._wait(timeout):
-            raise OpWaitTimeout(f"op {self.id} is still running after {timeout:g} s")
-        return self._result(False)
-
-    def finish(self, timeout: float | None = None) -> RunResult:
-        """Wait for the end; past ``timeout`` kill the op and return its result with ``timed_out`` set."""
-        timed_out = not self._wait(timeout)
-        if timed_out:
-            self.executor.kill(self.id, CancelReason.TIMED_OUT)
-            self.executor.wait(self.id)
-        return self._result(timed_out)
-
     def kill(self) -> RunResult:
         self.executor.kill(self.id)
         return self.finish()
@@ -93,6 +78,10 @@ class RunningOp:
             self.executor.kill(self.id)
             self.executor.wait(self.id, 30)
             raise
+
+    def _stop_after_timeout(self) -> None:
+        self.executor.kill(self.id, CancelReason.TIMED_OUT)
+        self.executor.wait(self.id)
 
     def _result(self, timed_out: bool) -> RunResult:
         self._unsubscribe()

@@ -59,7 +59,7 @@ def _remove_engine_resources(lease_id: str) -> None:
     from .lease import LABEL_LEASE
 
     try:
-        runtime = DockerRuntime()
+        runtime = DockerRuntime(resource_figures=False)  # it only sweeps: no figures to measure, no engine info
     except Exception:  # no engine: nothing of ours can be running there
         return
     try:
