@@ -383,6 +383,16 @@ PKG_MAP = Option(
     default=(), kind=Kind.LIST, metavar="REF=DIR", pytest_flag="--opspec-pkg-map", ini="opspec_pkg_map",
     cli="--pkg-map", commands=("run", "validate"))
 
+
+def _op_cache(text: str) -> Path | bool:
+    return False if text.strip().lower() in _FALSE else Path(text).expanduser().absolute()
+
+
+OP_CACHE = Option(
+    "op_cache", "where op.yml files found valid are kept parsed, so that loading the same text again skips YAML "
+    "parsing and the schema check (default ~/.cache/opspec/ops; off: no cache). Read by every op load, so it is "
+    "set in the environment only", env="OPSPEC_OP_CACHE", parse=_op_cache, metavar="DIR|off")
+
 # Limits for every container of every op run (a scenario's `limits` and op_runner's override them).
 MEMORY = Option(
     "memory", "memory limit of every container, swap included, e.g. 64m or 1g (binary units; at least 6m)",
@@ -404,7 +414,8 @@ OPTIONS: tuple[Option, ...] = (PATHS, NODE_URL, NODE_CA, NODE_CLIENT_CERT, NODE_
                                KEEP_CONTAINERS, SKIP_WITHOUT_ENGINE, TTY, MEMORY, CPUS, PIDS_LIMIT, NETWORK,
                                NODE_LISTEN, NODE_DATA_DIR, NODE_MAX_LAG, NODE_RETAIN_OPS, NODE_OPCTL_LOCK,
                                NODE_URL_FILE, NODE_TLS_CERT, NODE_TLS_KEY, NODE_TLS_CLIENT_CA, NODE_ALLOW_ORIGIN,
-                               NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP)
+                               NODE_ALLOW_HOST, NODE_ALLOW_MOUNT, PKG_CACHE, OFFLINE, PKG_MAP,
+                               OP_CACHE)
 
 
 def limits_from(values: Mapping[str, Any]) -> Limits:

@@ -12,6 +12,16 @@ from tests.support.gitserver import GitServer, start_standard_server
 from tests.support.deep_trees import make_chain, remove_chain
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_op_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One op cache for the session (its ops and subprocesses), not the user's: every test that loads an op
+    twice reads it back from the cache, so the whole suite runs on cached ops as users do."""
+    directory = tmp_path_factory.mktemp("op-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPSPEC_OP_CACHE", str(directory))
+        yield directory
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     found = shared_dir()

@@ -18,7 +18,6 @@ from ..executor.runner import OpRunner
 from ..model import Param, load_op
 from ..model.args import ArgError, document_arg, parse_text_arg
 from ..model.problems import InvalidOpError
-from ..model.yaml12 import load_yaml_file
 from ..options import add_command_options, limits_from, read_command_options
 from ..pkgs.resolve import PackageResolver
 from ..pkgs.refs import is_remote_ref
@@ -54,6 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_args_file(path: str) -> dict[str, object]:
+    from ..model.yaml12 import load_yaml_file  # here: without --args-file a cached op needs no YAML parser
+
     try:
         document = load_yaml_file(Path(path)).data  # bounded: 1 MB, text only
     except InvalidOpError as error:

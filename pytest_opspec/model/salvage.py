@@ -17,7 +17,7 @@ from .build import build_op
 from .problems import Location
 from .schema import schema_issues
 from .types import OpDefinition
-from .yaml12 import YamlDocument
+from .document import YamlDocument
 
 # Pruning converges in a few rounds (each round removes nodes); the bound guards against a schema surprise.
 _MAX_ROUNDS = 25

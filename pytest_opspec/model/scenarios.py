@@ -25,7 +25,8 @@ from . import InvalidOpError, Param, Position, Problem, json_pointer
 from .problems import sort_problems
 from .schema import did_you_mean
 from .types import nearest_position
-from .yaml12 import parse_yaml, read_op_text
+from .document import read_op_text
+from .yaml12 import parse_yaml
 from ..resources import load_json_schema
 from .schema_check import Check, compile_schema
 from ..values import Value, ValueType

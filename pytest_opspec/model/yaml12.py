@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml import events as ev
 
+from .document import YamlDocument, read_op_text
 from .problems import InvalidOpError, Location, Problem, json_pointer
 from .types import Position
 
-MAX_BYTES = 1_000_000
 MAX_DEPTH = 100
 # Values in the document, counting every alias as a full copy of what it names.
 MAX_NODES = 200_000
@@ -51,56 +50,10 @@ _INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 # First characters a non-string plain scalar can start with.
 _MAYBE_TYPED = frozenset("-+.0123456789~nNtTfF")
-_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f]")
-
-
-@dataclass(slots=True)
-class YamlDocument:
-    data: Any
-    # JSON pointer -> 1-based position of the node, and of the key that introduces it.
-    positions: dict[str, Position] = field(default_factory=dict)
-    key_positions: dict[str, Position] = field(default_factory=dict)
 
 
 class _Failed(Exception):
     """Internal: stop building; the problem is already recorded."""
-
-
-def read_op_text(file: Path) -> str:
-    """The text of an op.yml (or another YAML file we read: scenarios, args files), or InvalidOpError
-    for a missing, huge, binary or non-UTF-8 file. Reads at most MAX_BYTES + 1 bytes, so a device
-    such as /dev/zero is refused instead of read without end."""
-    def fail(message: str) -> InvalidOpError:
-        return InvalidOpError(file, [Problem(file, message, check="yaml")])
-
-    try:
-        with open(file, "rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise fail("is a directory, not a file") from None
-    except OSError as error:
-        raise fail(f"cannot read: {error.strerror or error}") from None
-    if len(raw) > MAX_BYTES:
-        raise fail(f"file is larger than the {MAX_BYTES // 1_000_000} MB limit for YAML files")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif raw.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
-        encoding = "utf-32"
-    else:
-        encoding = "utf-8-sig"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise fail(f"not a text file: invalid {encoding.removesuffix('-sig').upper()} "
-                   f"at byte {error.start}") from None
-    bad = _NOT_TEXT.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
-        raise InvalidOpError(file, [Problem(file, f"not a text file: control character "
-                                                  f"{bad.group()!r}", position=Position(line, column),
-                                            check="yaml")])
-    return text
 
 
 def parse_yaml(text: str, file: Path) -> YamlDocument:

@@ -9,7 +9,8 @@ import pytest
 
 from pytest_opspec.model.problems import InvalidOpError
 from pytest_opspec.model.types import Position
-from pytest_opspec.model.yaml12 import MAX_BYTES, MAX_DEPTH, load_yaml_file, parse_yaml
+from pytest_opspec.model.document import MAX_BYTES
+from pytest_opspec.model.yaml12 import MAX_DEPTH, load_yaml_file, parse_yaml
 
 FILE = Path("op.yml")
 
