@@ -28,6 +28,8 @@ class Command(NamedTuple):
     name: str
     help: str
     module: str  # the module under pytest_opspec.cli that configures and runs the command
+    # Runs containers at once: the engine is asked what it needs (ping, /info) while the module loads.
+    asks_engine_early: bool = False
 
     def load(self) -> ModuleType:
         return importlib.import_module(f"{__name__}.{self.module}")
@@ -36,7 +38,8 @@ class Command(NamedTuple):
 COMMANDS: Registry[Command] = Registry("command")
 for _command in (
     Command("validate", "validate op packages (YAML 1.2, the op.yml schema and static checks)", "validate"),
-    Command("run", "run an op package in local Docker containers, streaming their output", "run"),
+    Command("run", "run an op package in local Docker containers, streaming their output", "run",
+            asks_engine_early=True),
     Command("pkg", "remote packages: `pull REF...` into the cache, `lock [PATH]` writes opspec.lock", "pkg"),
     Command("node", "serve the opspec node API (HTTP + WebSocket), running ops in local Docker containers", "node"),
     Command("conformance", "check a node against the opspec node API, with a report (default: the bundled node)",
@@ -55,6 +58,10 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     for cmd in COMMANDS.values():
         sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         if cmd.name == command:
+            if cmd.asks_engine_early:
+                from ..runtime.engine_api import ask_early
+
+                ask_early()
             module = cmd.load()
             module.configure(sub)
             sub.set_defaults(run=module.run)

@@ -24,17 +24,13 @@ from .base import (
 )
 from ..limits import Limits
 from .cgroups import CgroupFigures
-from .engine_api import (DockerAPI, EngineAPIError, EngineConnectionError, EngineNotFound, engine_address, quoted,
-                         registry_auth_header)
+from .engine_api import (CALL_TIMEOUT, CONNECT_TIMEOUT, DockerAPI, EngineAPIError, EngineConnectionError,
+                         EngineNotFound, engine_address, quoted, registry_auth_header, take_early)
 from .exits import ContainerExit, ExitReason, signal_of
 from .lease import LABEL_LEASE, lease_gone
 
 log = logging.getLogger(__name__)
 
-# Seconds to wait for the engine to answer at start; the "no engine" error must come quickly.
-CONNECT_TIMEOUT = 4.0
-# Seconds for ordinary API calls once connected (pulls and streams are not bounded by it).
-CALL_TIMEOUT = 120.0
 
 
 def _split_ref(image: str) -> tuple[str, str | None]:
@@ -86,13 +82,23 @@ class DockerRuntime:
         self.keep_containers = keep_containers
         self._host_ip = "0.0.0.0" if publish_all_interfaces else "127.0.0.1"
         self._address = engine_address()
-        try:
-            self._api = DockerAPI(connect_timeout=CONNECT_TIMEOUT, call_timeout=CALL_TIMEOUT)
-            self._api.negotiate()
-        except EngineConnectionError as error:
-            raise EngineUnavailableError(
-                f"no Docker engine answers at {self._address} ({error}); start dockerd or set DOCKER_HOST"
-            ) from None
+        # Measure peak memory and cpu time of every container where the engine allows (cgroups.py), which
+        # takes the engine's /info: asked early by `opspec run` (engine_api.ask_early), else asked now on the
+        # removal pool so that its answer comes while the caller prepares the first container.
+        self._engine_info: Future[Any] | None = None
+        early = take_early()
+        if early is not None:
+            self._api, info = early
+            self._engine_info = Future()
+            self._engine_info.set_result(info)
+        else:
+            try:
+                self._api = DockerAPI(connect_timeout=CONNECT_TIMEOUT, call_timeout=CALL_TIMEOUT)
+                self._api.negotiate()
+            except EngineConnectionError as error:
+                raise EngineUnavailableError(
+                    f"no Docker engine answers at {self._address} ({error}); start dockerd or set DOCKER_HOST"
+                ) from None
         self._killed: set[str] = set()
         # Names of containers and networks this runtime made that may still exist (created, or an answer lost,
         # and not seen removed); when none, a final sweep of the owner's label has nothing to find.
@@ -100,12 +106,10 @@ class DockerRuntime:
         self._lock = threading.Lock()
         self._removals: set[Future[None]] = set()
         self._remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opspec-remove")
-        # Measure peak memory and cpu time of every container where the engine allows (cgroups.py). The
-        # engine is asked now, so that its answer comes while the caller prepares the first container.
         self._cgroups: CgroupFigures | None = None
         self._cgroups_checked = not resource_figures
-        self._engine_info: Future[Any] | None = (
-            self._remover.submit(self._api.call, "GET", "/info") if resource_figures else None)
+        if self._engine_info is None and resource_figures:
+            self._engine_info = self._remover.submit(self._api.call, "GET", "/info")
 
     # -- engine -------------------------------------------------------------------------------
 

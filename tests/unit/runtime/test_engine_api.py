@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_opspec.runtime.engine_api import DockerAPI, EngineAPIError, EngineConnectionError, EngineNotFound
+from pytest_opspec.runtime.engine_api import (DockerAPI, EngineAPIError, EngineConnectionError, EngineNotFound,
+                                              ask_early, take_early)
 
 PING = b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK"
 
@@ -162,3 +163,38 @@ def test_a_pull_streams_json_messages_from_chunks(engine) -> None:
     _, api = engine(answer)
     with api.stream("POST", "/images/create", query={"fromImage": "x"}) as stream:
         assert list(stream.messages()) == [{"status": "Pulling"}, {"status": "Done"}]
+
+
+def test_an_early_ask_hands_over_its_negotiated_client_and_the_info_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    server = CannedEngine(path, [PING, b'HTTP/1.1 200 OK\r\nContent-Length: 28\r\n\r\n{"CgroupDriver": "cgroupfs"}',
+                                 b"HTTP/1.1 204 No Content\r\n\r\n"])
+    try:
+        ask_early()
+        taken = take_early()
+        assert taken is not None
+        api, info = taken
+        assert info == {"CgroupDriver": "cgroupfs"}
+        assert api.call("POST", "/containers/c/start") is None  # the same client, in the engine's version
+        assert server.requests[2].startswith(b"POST /v1.41/containers/c/start ")
+        assert take_early() is None
+    finally:
+        server.close()
+
+
+def test_an_early_ask_that_failed_or_went_elsewhere_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    ask_early()
+    assert take_early() is None  # the caller connects itself and reports the missing engine as usual
+    path = tmp_path / "engine.sock"
+    server = CannedEngine(path, [PING, b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'])
+    try:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        ask_early()
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/another.sock")
+        assert take_early() is None
+    finally:
+        server.close()
