@@ -319,10 +319,13 @@ def ask_early() -> None:
     For `opspec run`: the engine spends 10-20 ms on /info, which it now spends while the command's modules
     load instead of after (the thread holds the interpreter only to send and to read).
     """
-    if not _early:
-        ask = _EarlyAsk()
-        _early.append(ask)
-        ask.start()
+    while _early:  # one that nobody took (the command stopped before it needed the engine)
+        stale = _early.pop()
+        stale.join()
+        stale.api.close()
+    ask = _EarlyAsk()
+    _early.append(ask)
+    ask.start()
 
 
 def take_early() -> tuple[DockerAPI, Any] | None:

@@ -198,3 +198,17 @@ def test_an_early_ask_that_failed_or_went_elsewhere_is_not_used(
         assert take_early() is None
     finally:
         server.close()
+
+
+def test_an_early_ask_nobody_took_gives_way_to_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    ask_early()  # a command that stopped before it needed the engine
+    path = tmp_path / "engine.sock"
+    server = CannedEngine(path, [PING, b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'])
+    try:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        ask_early()
+        taken = take_early()
+        assert taken is not None and taken[1] == {}
+    finally:
+        server.close()
