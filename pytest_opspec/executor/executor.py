@@ -8,16 +8,16 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from ..errors import OpspecError
 from ..limits import NO_LIMITS, Limits
 from ..events import EventType, Outcome
 from ..events.bus import EventBus
 from ..model import load_op
+from ..pkgs.discover import nearest_lock_file
 from ..pkgs.refs import Creds, is_remote_ref
 from ..pkgs.resolve import Package, PackageResolver
-from ..pkgs.lockfile import LockFile
 from ..runtime.base import LABEL_ROOT_OP, ContainerError, ContainerRuntime, owner_labels
 from ..runtime.lease import Lease
 from ..values import Value
@@ -28,6 +28,9 @@ from .errors import CallFailed
 from .ids import new_root_op_id
 from .interpreter import OpFrame, RootRun
 from .network import needs_network
+
+if TYPE_CHECKING:
+    from ..pkgs.lockfile import LockFile
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +70,19 @@ def resolve_root(packages: PackageResolver, pkg_ref: str | Path, cwd: Path | Non
     text = os.fspath(pkg_ref)
     lookup = [cwd] if cwd else []
     if is_remote_ref(text):
-        lock = LockFile.find(cwd) if cwd else None
+        lock = _lock_file_near(cwd) if cwd else None
         return RootPackage(packages.resolve(text, lookup, creds=creds, lock=lock), lock)
     package = packages.resolve(text, lookup, creds=creds)
-    return RootPackage(package, LockFile.find(package.dir))
+    return RootPackage(package, _lock_file_near(package.dir))
+
+
+def _lock_file_near(start: Path) -> LockFile | None:
+    path = nearest_lock_file(start)
+    if path is None:
+        return None
+    from ..pkgs.lockfile import LockFile  # here: a run without a lock file reads none
+
+    return LockFile.load(path)
 
 
 def interpret_op(

@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import OpspecError
 from ..events import Event, EventType, Outcome
@@ -23,8 +23,6 @@ from ..expressions.evaluate import to_string
 from ..limits import NO_LIMITS, Limits
 from ..pkgs.refs import Creds
 from ..pkgs.resolve import Package, PackageResolver
-from ..pkgs.lockfile import LockFile
-from ..pkgs.provenance import Provenance
 from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerRuntime, ContainerSpec,
                             EngineLostError)
 from ..runtime.exits import ContainerExit, ExitReason
@@ -37,6 +35,10 @@ from .cancel import CancelReason, CancelScope, Killed
 from .container import ContainerInterpreter, OutputLines
 from .errors import CallFailed
 from .ids import new_call_id, new_run_id
+
+if TYPE_CHECKING:
+    from ..pkgs.lockfile import LockFile
+    from ..pkgs.provenance import Provenance
 
 Scope = dict[str, Value]
 log = logging.getLogger(__name__)

@@ -6,14 +6,16 @@ import dataclasses
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import OpWaitTimeout
 from ..events import Event, EventType, Outcome
-from ..pkgs.provenance import Provenance
 from ..runtime.exits import ContainerExit, ExitReason, signal_of
 from ..values import Value
 from ..values.secrets import Secrets
+
+if TYPE_CHECKING:
+    from ..pkgs.provenance import Provenance
 
 
 @dataclass

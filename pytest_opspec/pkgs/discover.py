@@ -1,4 +1,5 @@
-"""Find op packages (directories holding a file named exactly ``op.yml``) below some paths."""
+"""Find op packages (directories holding a file named exactly ``op.yml``) below some paths, and the lock file
+above a package."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 OP_FILE = "op.yml"
+LOCK_FILE = "opspec.lock"
 # Never searched: version control, dependency trees and caches. Hidden directories are skipped
 # too, except ``.opspec`` where ops conventionally live (``.opspec/<name>/op.yml``).
 _SKIP = frozenset({"node_modules", "__pycache__"})
@@ -61,3 +63,13 @@ def _searched(entry: os.DirEntry[str]) -> bool:
         return False
     # Any virtualenv, whatever its name.
     return not os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
+
+
+def nearest_lock_file(start: Path) -> Path | None:
+    """The nearest ``opspec.lock`` in ``start`` or a directory above it; None when there is none."""
+    directory = Path(os.path.abspath(start))
+    for candidate in (directory, *directory.parents):
+        path = candidate / LOCK_FILE
+        if path.is_file():
+            return path
+    return None

@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import (PkgAuthenticationError, PkgAuthorizationError, PkgError, PkgFetchError, PkgNotFoundError)
-from .refs import Creds, RemoteRef
-
-DEFAULT_TIMEOUT = 300.0
+from .refs import DEFAULT_FETCH_TIMEOUT, Creds, RemoteRef
 
 _USERNAME_VAR = "OPSPEC_PULL_USERNAME"
 _PASSWORD_VAR = "OPSPEC_PULL_PASSWORD"
@@ -48,7 +46,7 @@ class Fetched:
 class Git:
     """Runs git for one purpose each (fetch a tag, check access); ``timeout`` bounds every call."""
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, executable: str = "git") -> None:
+    def __init__(self, *, timeout: float = DEFAULT_FETCH_TIMEOUT, executable: str = "git") -> None:
         self.timeout = timeout
         self.executable = executable
 

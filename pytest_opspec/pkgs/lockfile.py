@@ -18,7 +18,6 @@ from pathlib import Path
 from ..errors import OpspecError
 from .errors import PkgTagMovedError
 
-LOCK_FILE = "opspec.lock"
 LOCK_VERSION = 1
 
 
@@ -36,16 +35,6 @@ class LockEntry:
 class LockFile:
     path: Path
     packages: dict[str, LockEntry] = field(default_factory=dict)
-
-    @classmethod
-    def find(cls, start: Path) -> LockFile | None:
-        """The nearest opspec.lock in ``start`` or a directory above it, loaded; None when there is none."""
-        directory = Path(os.path.abspath(start))
-        for candidate in (directory, *directory.parents):
-            path = candidate / LOCK_FILE
-            if path.is_file():
-                return cls.load(path)
-        return None
 
     @classmethod
     def load(cls, path: Path) -> LockFile:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .discover import find_packages
-from .lockfile import LOCK_FILE, LockEntry, LockFile
+from .discover import LOCK_FILE, find_packages
+from .lockfile import LockEntry, LockFile
 from .refs import is_remote_ref
 from .resolve import MANIFEST, PackageResolver, find_local
 

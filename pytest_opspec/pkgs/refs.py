@@ -20,6 +20,9 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._~-]*$")
 # or URL meaning; tags of real packages are semver-like (1.0.0, v2.1.3-rc.1).
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+/-]*$")
 
+# Seconds each git call fetching a remote package may take (PkgOptions.fetch_timeout, Git's timeout).
+DEFAULT_FETCH_TIMEOUT = 300.0
+
 
 def is_remote_ref(ref: str) -> bool:
     """A git ref ``host/path#tag``; refs without ``#`` are local only (SEMANTICS §10.19)."""

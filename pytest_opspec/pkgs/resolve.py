@@ -4,8 +4,9 @@ One PackageResolver serves the executor (which must find the package) and the st
 only look at what is available without the network). A ref is looked up in the package map, then the
 vendored copies ``<dir>/.opspec/<ref>`` and ``<dir>/<ref>`` for each lookup dir (for an op call: the
 directory holding the calling package), then, for a remote ref ``host/path#tag``, the cache and git.
-Each remote package comes back with its provenance (ref, commit, content digest, source). The cache (and
-hashlib) are set up on the first remote ref: a run of local packages needs neither.
+Each remote package comes back with its provenance (ref, commit, content digest, source). The cache, git,
+lock files and digests are imported where a remote ref (or a vendored or mapped copy of one) needs them:
+a run of local packages loads none of them.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .errors import PkgAuthenticationError, PkgNotFoundError, PkgOfflineError, PkgRefError
-from .git import DEFAULT_TIMEOUT, Git
-from .lockfile import LockFile
-from .provenance import Provenance, content_digest
-from .refs import Creds, has_scheme, is_remote_ref, parse_remote_ref
+from .refs import DEFAULT_FETCH_TIMEOUT, Creds, has_scheme, is_remote_ref, parse_remote_ref
 
 if TYPE_CHECKING:
     from .cache import PkgCache
+    from .lockfile import LockFile
+    from .provenance import Provenance
 
 MANIFEST = "op.yml"
 
@@ -65,7 +65,7 @@ class PkgOptions:
     cache_dir: Path | None = None
     offline: bool = False
     pkg_map: Mapping[str, Path] = field(default_factory=dict)
-    fetch_timeout: float = DEFAULT_TIMEOUT
+    fetch_timeout: float = DEFAULT_FETCH_TIMEOUT
 
 
 class PackageResolver:
@@ -83,6 +83,7 @@ class PackageResolver:
         with self._lock:
             if self._cache is None:
                 from .cache import PkgCache, default_cache_dir
+                from .git import Git
 
                 self._cache = PkgCache(self.options.cache_dir or default_cache_dir(),
                                        Git(timeout=self.options.fetch_timeout))
@@ -129,6 +130,8 @@ class PackageResolver:
             source = "git" if fetched else "cache"
         if lock is not None:
             lock.check(ref, cached.commit)
+        from .provenance import Provenance
+
         return Package(ref=ref, dir=cached.dir,
                        provenance=Provenance(ref, cached.commit, cached.digest, source, cached.dir))
 
@@ -153,6 +156,8 @@ class PackageResolver:
         resolved = directory.resolve()
         if source is None:
             return Package(ref=str(resolved), dir=resolved)
+        from .provenance import Provenance, content_digest
+
         with self._lock:
             digest = self._digests.get(resolved)
         if digest is None:

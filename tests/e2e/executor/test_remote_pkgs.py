@@ -11,7 +11,8 @@ import pytest
 from pytest_opspec.backends.runtime import make_runtime
 from pytest_opspec.executor.executor import Executor
 from pytest_opspec.executor.runner import OpRunner
-from pytest_opspec.pkgs.lockfile import LOCK_FILE, LockEntry, LockFile
+from pytest_opspec.pkgs.discover import LOCK_FILE
+from pytest_opspec.pkgs.lockfile import LockEntry, LockFile
 from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions
 
 from tests.support.gitserver import ECHO_OP, PRIVATE_USERS, GitServer

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_opspec.pkgs.errors import PkgOfflineError, PkgTagMovedError
+from pytest_opspec.pkgs.discover import nearest_lock_file
 from pytest_opspec.pkgs.lockfile import LockEntry, LockFile
 from pytest_opspec.options import PKG_MAP, OptionError, resolve
 from pytest_opspec.pkgs.resolve import PackageResolver, PkgOptions
@@ -91,6 +92,6 @@ def test_a_moved_tag_fails_naming_both_commits(git_env: GitServer, tmp_path: Pat
 def test_the_nearest_lock_file_is_found_above_a_package(tmp_path: Path) -> None:
     LockFile(tmp_path / "opspec.lock", {ECHO_REF: LockEntry("a" * 40, "sha256:x")}).save()
     package = write_package(tmp_path, "ops/.opspec/build", "name: build\n")
-    found = LockFile.find(package)
-    assert found is not None and found.packages[ECHO_REF].commit == "a" * 40
-    assert LockFile.find(tmp_path.parent) is None or LockFile.find(tmp_path.parent).path != found.path  # type: ignore[union-attr]
+    found = nearest_lock_file(package)
+    assert found == tmp_path / "opspec.lock" and LockFile.load(found).packages[ECHO_REF].commit == "a" * 40
+    assert nearest_lock_file(tmp_path.parent) != found
