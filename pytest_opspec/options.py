@@ -254,6 +254,8 @@ def _level(text: str) -> str:
 
 @dataclass(frozen=True)
 class Option:
+    """One option: its pytest flag, env var, ini key and `opspec` flag, how to parse it, its default."""
+
     name: str
     help: str
     env: str

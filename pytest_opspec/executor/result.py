@@ -122,6 +122,8 @@ class CallSite:
 
 @dataclass
 class RunResult:
+    """A root op that ended: its outcome, outputs, events and containers."""
+
     op_id: str
     pkg_ref: str
     outcome: Outcome | None

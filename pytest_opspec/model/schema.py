@@ -46,6 +46,8 @@ _CALL_HINTS = {
 
 @dataclass(frozen=True, slots=True)
 class SchemaIssue:
+    """One place where op.yml breaks the op schema, and why."""
+
     location: Location
     message: str
     # True when the problem is the key at ``location`` itself (point at the key, not its value).

@@ -21,6 +21,8 @@ Expression = Any
 
 @dataclass(frozen=True, slots=True)
 class Position:
+    """A 1-based line and column in op.yml."""
+
     line: int
     column: int
 
@@ -55,18 +57,24 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class PullCreds:
+    """The ``pullCreds`` of an image or op call, as expressions."""
+
     username: Expression
     password: Expression
 
 
 @dataclass(frozen=True, slots=True)
 class Image:
+    """A container call's ``image``: its ref and pull credentials, as expressions."""
+
     ref: Expression
     pull_creds: PullCreds | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ContainerCall:
+    """A ``container:`` call."""
+
     image: Image
     cmd: tuple[Expression, ...] | None = None
     # container path -> expression; None means "bind the same path of the package" (files/dirs)
@@ -89,6 +97,8 @@ class ContainerCall:
 
 @dataclass(frozen=True, slots=True)
 class OpCall:
+    """An ``op:`` call of another package."""
+
     pkg_ref: str
     pull_creds: PullCreds | None = None
     # input name -> expression; None (or "") means implicit binding from the caller's scope.
@@ -101,6 +111,8 @@ class OpCall:
 
 @dataclass(frozen=True, slots=True)
 class SerialCall:
+    """A ``serial:`` call: its calls run one after the other."""
+
     calls: tuple[Call, ...]
     pointer: str = ""
     position: Position | None = None
@@ -108,6 +120,8 @@ class SerialCall:
 
 @dataclass(frozen=True, slots=True)
 class ParallelCall:
+    """A ``parallel:`` call: its calls run at once."""
+
     calls: tuple[Call, ...]
     pointer: str = ""
     position: Position | None = None
@@ -118,6 +132,8 @@ Call = Union[ContainerCall, OpCall, SerialCall, ParallelCall]
 
 @dataclass(frozen=True, slots=True)
 class OpDefinition:
+    """An op.yml, parsed: name, inputs, outputs, the call it runs, and where each node was written."""
+
     name: str
     path: Path  # the op.yml file
     description: str | None = None

@@ -27,12 +27,16 @@ class LockFileError(OpspecError):
 
 @dataclass(frozen=True, slots=True)
 class LockEntry:
+    """What a lock file pins a remote ref to: its tag's commit and the content digest."""
+
     commit: str
     digest: str
 
 
 @dataclass(slots=True)
 class LockFile:
+    """An opspec.lock: its path and its entries by ref."""
+
     path: Path
     packages: dict[str, LockEntry] = field(default_factory=dict)
 

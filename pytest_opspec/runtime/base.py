@@ -52,18 +52,24 @@ class EngineLostError(ContainerError):
 
 @dataclass(frozen=True, slots=True)
 class Mount:
+    """A host path bound into a container."""
+
     host_path: str
     container_path: str
 
 
 @dataclass(frozen=True, slots=True)
 class RegistryAuth:
+    """Credentials for pulling an image from its registry."""
+
     username: str
     password: str
 
 
 @dataclass(frozen=True, slots=True)
 class ContainerSpec:
+    """Everything the runtime needs to create and start one container."""
+
     name: str  # engine-level container name; unique
     image: str
     cmd: Sequence[str] | None = None  # replaces the image's ENTRYPOINT and CMD
