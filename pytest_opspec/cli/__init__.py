@@ -21,7 +21,7 @@ from .. import OPSPEC_VERSION, __version__
 from ..errors import OpspecError
 from ..options import OptionError
 from ..registry import Registry
-from .common import EXIT_FAILED, UsageError
+from .common import EXIT_FAILED, HelpFormatter, UsageError
 
 
 class Command(NamedTuple):
@@ -51,12 +51,13 @@ for _command in (
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     """The parser of every command, where only ``command`` has its options set up (the others keep their names
     and help): setting up a command imports its module, and with it what only that command needs."""
-    parser = argparse.ArgumentParser(prog="opspec", description=f"Tools for opspec {OPSPEC_VERSION} op packages.")
+    parser = argparse.ArgumentParser(prog="opspec", description=f"Tools for opspec {OPSPEC_VERSION} op packages.",
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"opspec (pytest-opspec) {__version__}, opspec spec {OPSPEC_VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS.values():
-        sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help, formatter_class=HelpFormatter)
         if cmd.name == command:
             if cmd.asks_engine_early:
                 from ..runtime.engine_api import ask_early

@@ -19,13 +19,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="pkg_action", metavar="ACTION", required=True)
     pull = actions.add_parser("pull", help="fetch remote packages into the cache; print each ref and its commit",
                               description="fetch remote packages (host/path#tag) into the cache; print each ref "
-                                          "and its commit")
+                                          "and its commit", formatter_class=parser.formatter_class)
     pull.add_argument("refs", nargs="+", metavar="REF", help="a remote package ref host/path#tag")
     add_command_options(pull, "pkg")
     lock = actions.add_parser("lock", help="write PATH/opspec.lock pinning every remote ref reachable from the "
                                            "packages at or below PATH",
                               description="write PATH/opspec.lock: every remote ref reachable from the packages at "
-                                          "or below PATH (transitively) pinned to its tag's commit")
+                                          "or below PATH (transitively) pinned to its tag's commit",
+                              formatter_class=parser.formatter_class)
     lock.add_argument("path", nargs="?", default=".", metavar="PATH", help="a directory (default: .)")
     add_command_options(lock, "pkg")
 
