@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal
 import sys
 from pathlib import Path
@@ -143,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
 
 def keep_outputs(values: Mapping[str, Value], directory: Path) -> dict[str, Value]:
     """``values`` with each file and dir output copied to ``directory/<name>`` (and pointing there)."""
+    import shutil  # here: only --output-dir needs it
+
     kept: dict[str, Value] = {}
     directory.mkdir(parents=True, exist_ok=True)
     for name, value in values.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -61,8 +60,7 @@ class ContainerInterpreter:
         self.container_id = container_id
 
     def interpret(self, call: ContainerCall, scope: Mapping[str, Value]) -> PreparedContainer:
-        self.fs.mkdir(parents=True, exist_ok=True)
-        self.new_files.mkdir(parents=True, exist_ok=True)
+        # fs and new_files are made by what first writes there: a container without mounts leaves no files.
         prepared = PreparedContainer(image="")
         prepared.cmd = self._cmd(call, scope)
         self._dirs(call, scope, prepared)
@@ -104,6 +102,8 @@ class ContainerInterpreter:
             else:
                 host = go_join(str(self.fs), container_path)
                 if source:
+                    import shutil  # here, as below: only a copied dir or file needs it
+
                     shutil.copytree(source, host, symlinks=True, dirs_exist_ok=True)
                 else:
                     os.makedirs(host, exist_ok=True)
@@ -145,6 +145,8 @@ class ContainerInterpreter:
             else:
                 host = go_join(str(self.fs), container_path)
                 os.makedirs(os.path.dirname(host), exist_ok=True)
+                import shutil
+
                 shutil.copyfile(source, host)
                 os.chmod(host, 0o666)
             prepared.mounts.append(Mount(host, container_path))

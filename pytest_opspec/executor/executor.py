@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,6 +272,8 @@ class Executor:
                 root.release_when_done = True
                 return
             del self._roots[root_op_id]
+        import shutil  # here: `opspec run` releases no root op, the lease removes its scratch
+
         shutil.rmtree(self.data_dir / "runs" / root_op_id, ignore_errors=True)
 
     # -- shutting down ------------------------------------------------------------------------

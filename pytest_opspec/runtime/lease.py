@@ -29,11 +29,9 @@ import fcntl
 import logging
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import IO, Iterator, Mapping
@@ -52,7 +50,15 @@ _LEASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 def default_root() -> Path:
-    """Where leases live on this host: ``<tmp>/pytest-opspec``."""
+    """Where leases live on this host: ``<tmp>/pytest-opspec``, ``<tmp>`` as ``tempfile.gettempdir()`` finds it.
+
+    Its usual answer (no TMPDIR, TEMP or TMP set, and /tmp writable: /tmp) is had without importing
+    tempfile, which imports shutil, zlib, bz2 and lzma: `opspec run` of an op that writes no files needs none.
+    """
+    if not any(os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")) and os.access("/tmp", os.W_OK | os.X_OK):
+        return Path("/tmp/pytest-opspec")
+    import tempfile
+
     return Path(tempfile.gettempdir()) / "pytest-opspec"
 
 
@@ -122,11 +128,24 @@ class Lease:
                 reaper.stdin.close()
             except OSError:  # it died; the stale sweeps cover its lease
                 pass
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        _remove_tree(self.scratch)
         if cleaned_up:
             self.lock_path.unlink(missing_ok=True)
         self._lock.close()
         # Not waited for: it exits on its own, and subprocess reaps it later.
+
+
+def _remove_tree(path: Path) -> None:
+    """``shutil.rmtree(path, ignore_errors=True)``, with shutil imported only when ``path`` is not an empty
+    directory (a scratch dir is empty after a run that wrote no files)."""
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _create_locked(root: Path, lease_id: str) -> IO[bytes]:
@@ -219,7 +238,7 @@ def remove_dead_scratch(root: Path | None = None) -> int:
         # Held exclusively while removing: other sweeps see the lease as alive and keep out.
         with _claimed(path, lease_id) as claimed:
             if claimed:
-                shutil.rmtree(root / lease_id, ignore_errors=True)
+                _remove_tree(root / lease_id)
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
