@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from ..errors import OpspecError
 from ..limits import NO_LIMITS, Limits
+from ..logs import logger
 from ..events import EventType, Outcome
 from ..events.bus import EventBus
 from ..model import load_op
@@ -30,8 +30,6 @@ from .network import needs_network
 
 if TYPE_CHECKING:
     from ..pkgs.lockfile import LockFile
-
-log = logging.getLogger(__name__)
 
 
 class ExecutorClosedError(OpspecError):
@@ -300,7 +298,7 @@ class Executor:
                     self.runtime.sweep(self.labels)
             except Exception as error:  # the engine may be gone; the reaper tries once more
                 cleaned_up = False
-                log.warning("could not sweep containers of %s: %s", self.owner, error)
+                logger(__name__).warning("could not sweep containers of %s: %s", self.owner, error)
         if self._close_runtime:
             self.runtime.close()
         if self._owns_lease:

@@ -9,7 +9,6 @@ and every parent publishes its end event only after all its children have return
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from ..model import load_op
 from ..model.types import Call, ContainerCall, OpCall, OpDefinition, ParallelCall, SerialCall
 from ..expressions.evaluate import to_string
 from ..limits import NO_LIMITS, Limits
+from ..logs import logger
 from ..pkgs.refs import Creds
 from ..pkgs.resolve import Package, PackageResolver
 from ..runtime.base import (LABEL_CONTAINER, LABEL_ROOT_OP, ContainerError, ContainerRuntime, ContainerSpec,
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from ..pkgs.provenance import Provenance
 
 Scope = dict[str, Value]
-log = logging.getLogger(__name__)
 
 
 # Op calls nest at most this deep; deeper means a cycle between packages (the static checks report
@@ -167,7 +166,7 @@ class RootRun:
                 # Fail fast within this block only; the rest of the root keeps running (§10.10).
                 block.cancel(CancelReason.SIBLING_FAILED)
             except Exception as error:  # a bug must still end the op, not hang it
-                log.exception("internal error in parallel call %s", child_id)
+                logger(__name__).exception("internal error in parallel call %s", child_id)
                 with lock:
                     failures.append(CallFailed(f"internal error: {type(error).__name__}: {error}"))
                 block.cancel(CancelReason.SIBLING_FAILED)
@@ -336,7 +335,7 @@ class RootRun:
             self.publish(EventType.OP_ENDED, path, op_id=op_id, pkg_ref=pkg_ref, outcome=Outcome.FAILED)
             raise
         except Exception as error:  # a bug must still end the op with a reason, never leave it hanging
-            log.exception("internal error in op %s", op_id)
+            logger(__name__).exception("internal error in op %s", op_id)
             internal = CallFailed(f"internal error: {type(error).__name__}: {error}")
             self.publish(EventType.OP_ERRED, path, op_id=op_id, pkg_ref=pkg_ref, msg=internal.message)
             self.publish(EventType.OP_ENDED, path, op_id=op_id, pkg_ref=pkg_ref, outcome=Outcome.FAILED)

@@ -15,14 +15,13 @@ returns None otherwise, and the figures are then not measured (None).
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..logs import logger
 from ..processes import process_exists
 
-log = logging.getLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Parent cgroups are named PREFIX<pid>-<container name>, so a later run can remove those a crashed one left.
@@ -77,7 +76,7 @@ class CgroupFigures:
             except FileNotFoundError:
                 pass
             except OSError as error:
-                log.debug("could not remove cgroup %s: %s", hierarchy / relative, error)
+                logger(__name__).debug("could not remove cgroup %s: %s", hierarchy / relative, error)
 
     def sweep_stale(self) -> int:
         """Remove the parents that processes which no longer exist left behind; return how many."""

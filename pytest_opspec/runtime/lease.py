@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import logging
 import os
 import re
 import socket
@@ -36,9 +35,9 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Iterator, Mapping
 
+from ..logs import logger
 from .base import LABEL_HOST, LABEL_PREFIX, ContainerRuntime
 
-log = logging.getLogger(__name__)
 
 LABEL_LEASE = f"{LABEL_PREFIX}.lease"
 LABEL_LEASE_LOCK = f"{LABEL_PREFIX}.lease-lock"
@@ -174,7 +173,7 @@ def _start_reaper(lease_id: str, root: Path) -> subprocess.Popen[bytes] | None:
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
     except OSError as error:
-        log.warning("could not start the reaper of lease %s: %s", lease_id, error)
+        logger(__name__).warning("could not start the reaper of lease %s: %s", lease_id, error)
         return None
 
 
@@ -250,6 +249,7 @@ def sweep_dead_leases(runtime: ContainerRuntime) -> None:
     try:
         removed = runtime.sweep_stale() + remove_dead_scratch()
         if removed:
-            log.info("removed %d containers/networks/scratch dirs left by sessions or nodes that died", removed)
+            logger(__name__).info("removed %d containers/networks/scratch dirs left by sessions or nodes that died",
+                                  removed)
     except Exception as error:
-        log.warning("could not sweep what dead sessions or nodes left: %s", error)
+        logger(__name__).warning("could not sweep what dead sessions or nodes left: %s", error)

@@ -18,7 +18,7 @@ PACKAGE = Path(pytest_opspec.__file__).parent
 
 # Lowest first: a module may import its own layer and the layers before it (docs/architecture.md).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "resources", "processes", "matchers", "registry", "limits"),
+    ("errors", "resources", "processes", "matchers", "registry", "limits", "logs"),
     ("options",),
     ("values",),
     ("expressions",),
