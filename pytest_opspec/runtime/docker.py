@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
-import logging
 import signal
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Mapping
 
 from ..errors import EngineUnavailableError
+from ..logs import logger
 from .base import (
     ContainerError,
     ContainerNotStarted,
@@ -28,9 +28,6 @@ from .engine_api import (CALL_TIMEOUT, CONNECT_TIMEOUT, DockerAPI, EngineAPIErro
                          EngineNotFound, engine_address, quoted, registry_auth_header, take_early)
 from .exits import ContainerExit, ExitReason, signal_of
 from .lease import LABEL_LEASE, lease_gone
-
-log = logging.getLogger(__name__)
-
 
 
 def _split_ref(image: str) -> tuple[str, str | None]:
@@ -64,8 +61,8 @@ class DockerRuntime:
     """Runs containers on a Docker engine.
 
     ``image_map`` rewrites image refs before use (``alpine:3.6`` -> ``local/busybox:1``), so ops written
-    for public images run air-gapped. Removal of finished containers happens on a small background pool
-    so it stays off the critical path; ``close`` waits for it.
+    for public images run air-gapped. Finished containers are removed on background threads (a few at a
+    time) so that removal stays off the critical path; ``close`` waits for them.
     """
 
     def __init__(
@@ -83,14 +80,12 @@ class DockerRuntime:
         self._host_ip = "0.0.0.0" if publish_all_interfaces else "127.0.0.1"
         self._address = engine_address()
         # Measure peak memory and cpu time of every container where the engine allows (cgroups.py), which
-        # takes the engine's /info: asked early by `opspec run` (engine_api.ask_early), else asked now on the
-        # removal pool so that its answer comes while the caller prepares the first container.
-        self._engine_info: Future[Any] | None = None
+        # takes the engine's /info: asked early by `opspec run` (engine_api.ask_early), else asked now on a
+        # thread of its own so that its answer comes while the caller prepares the first container.
+        self._engine_info: Any = None
         early = take_early()
         if early is not None:
-            self._api, info = early
-            self._engine_info = Future()
-            self._engine_info.set_result(info)
+            self._api, self._engine_info = early
         else:
             try:
                 self._api = DockerAPI(connect_timeout=CONNECT_TIMEOUT, call_timeout=CALL_TIMEOUT)
@@ -104,12 +99,15 @@ class DockerRuntime:
         # and not seen removed); when none, a final sweep of the owner's label has nothing to find.
         self._maybe_left: set[str] = set()
         self._lock = threading.Lock()
-        self._removals: set[Future[None]] = set()
-        self._remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opspec-remove")
+        self._removals: set[threading.Thread] = set()
+        self._removal_slots = threading.BoundedSemaphore(4)  # removals at once
         self._cgroups: CgroupFigures | None = None
         self._cgroups_checked = not resource_figures
+        self._cgroups_lock = threading.Lock()
+        self._asking_figures: threading.Thread | None = None
         if self._engine_info is None and resource_figures:
-            self._engine_info = self._remover.submit(self._api.call, "GET", "/info")
+            self._asking_figures = threading.Thread(target=self._ask_figures_early, name="opspec-engine-info")
+            self._asking_figures.start()
 
     # -- engine -------------------------------------------------------------------------------
 
@@ -190,13 +188,17 @@ class DockerRuntime:
         created: dict[str, Any] = self._api.call("POST", "/containers/create", query={"name": spec.name}, body=body)
         return str(created["Id"])
 
+    def _ask_figures_early(self) -> None:
+        with contextlib.suppress(Exception):  # an odd answer: the first container asks again and meets it
+            self._figures()
+
     def _figures(self) -> CgroupFigures | None:
-        """Where exact figures come from on this engine (found out once, on the first container)."""
-        with self._lock:
+        """Where exact figures come from on this engine (found out once; asked when the runtime is made)."""
+        with self._cgroups_lock:
             if not self._cgroups_checked:
-                asked, self._engine_info = self._engine_info, None
+                info, self._engine_info = self._engine_info, None
                 try:
-                    info = asked.result() if asked is not None else self._api.call("GET", "/info")
+                    info = info if info is not None else self._api.call("GET", "/info")
                 except (EngineAPIError, EngineConnectionError):
                     return None  # the container's own calls say what is wrong; ask again next time
                 local = self._api.address.startswith("unix://")  # a unix socket: this host
@@ -297,14 +299,21 @@ class DockerRuntime:
     def _remove_later(self, container: str, name: str, cgroup_parent: str | None = None) -> None:
         if self.keep_containers and cgroup_parent is None:
             return
-        future = self._remover.submit(self._remove_container_and_cgroup, container, name, cgroup_parent)
+        removal = threading.Thread(target=self._remove_in_background, args=(container, name, cgroup_parent),
+                                   name=f"opspec-remove-{name[-8:]}")
         with self._lock:
-            self._removals.add(future)
-        future.add_done_callback(self._forget_removal)
+            self._removals.add(removal)
+        removal.start()
 
-    def _forget_removal(self, future: Future[None]) -> None:
-        with self._lock:
-            self._removals.discard(future)
+    def _remove_in_background(self, container: str, name: str, cgroup_parent: str | None) -> None:
+        try:
+            with self._removal_slots:
+                self._remove_container_and_cgroup(container, name, cgroup_parent)
+        except Exception:  # a bug: said, and the container is left to the final sweep (it is in _maybe_left)
+            logger(__name__).exception("could not remove container %s", container)
+        finally:
+            with self._lock:
+                self._removals.discard(threading.current_thread())
 
     def _remove_container_and_cgroup(self, container: str, name: str, cgroup_parent: str | None) -> None:
         if not self.keep_containers:
@@ -320,14 +329,14 @@ class DockerRuntime:
             pass
         except EngineAPIError as error:
             if error.status_code != 409:
-                log.warning("could not remove container %s: %s", container, error.explanation)
+                logger(__name__).warning("could not remove container %s: %s", container, error.explanation)
                 return
             # Another removal is in progress (a reaper's, a sweep's): wait for it, so the container's network
             # can be removed next.
             self._wait_until_gone(container)
         except EngineConnectionError as error:  # the engine went away; nothing to do from here
-            log.warning("could not remove container %s: the engine at %s does not answer (%s)", container,
-                        self._address, error)
+            logger(__name__).warning("could not remove container %s: the engine at %s does not answer (%s)",
+                                     container, self._address, error)
             return
         self._maybe_left.discard(name or container)
 
@@ -363,10 +372,10 @@ class DockerRuntime:
         except EngineNotFound:
             pass
         except EngineAPIError as error:
-            log.warning("could not remove network %s: %s", name, error.explanation)
+            logger(__name__).warning("could not remove network %s: %s", name, error.explanation)
             return
         except EngineConnectionError as error:
-            log.warning("could not remove network %s: %s", name, error)
+            logger(__name__).warning("could not remove network %s: %s", name, error)
             return
         self._maybe_left.discard(name)
 
@@ -419,12 +428,13 @@ class DockerRuntime:
                 pending = list(self._removals)
             if not pending:
                 return
-            for future in pending:
-                future.result()
+            for removal in pending:
+                removal.join()
 
     def close(self) -> None:
+        if self._asking_figures is not None:
+            self._asking_figures.join()
         self.wait_for_removals()
-        self._remover.shutdown(wait=True)
         self._api.close()
 
 
