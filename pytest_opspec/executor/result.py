@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -239,6 +238,8 @@ class RunResult:
 
 def strip_error_frame(message: str) -> str:
     """The reference's error framing ("\\n-\\n  ...\\n-") and its blank lines are noise in a one-screen report."""
+    import textwrap  # here: only a failure is reported, and most runs succeed
+
     text = textwrap.dedent(re.sub(r"^\s*-\s*\n|\n\s*-\s*$", "", message))
     return "\n".join(line for line in text.splitlines() if line.strip())
 
