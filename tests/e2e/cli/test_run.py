@@ -13,7 +13,8 @@ from pathlib import Path
 from pytest_opspec.runtime.base import LABEL_PID
 from pytest_opspec.runtime.docker import DockerRuntime
 
-from tests.support import IMAGE_MAP
+from tests.support import IMAGE_MAP, TEST_IMAGE
+from tests.support.imports import NOT_FOR_A_BARE_RUN, among, run_opspec, write_bare_op
 
 ENV = {**os.environ, "OPSPEC_IMAGE_MAP": ",".join(f"{k}={v}" for k, v in IMAGE_MAP.items()), "NO_COLOR": "1"}
 OPSPEC = [sys.executable, "-m", "pytest_opspec.cli"]
@@ -180,13 +181,13 @@ def test_output_dir_keeps_file_and_dir_outputs(make_op, tmp_path: Path) -> None:
     assert f"report: {kept.resolve() / 'report'}" in done.stdout and f"site: {kept.resolve() / 'site'}" in done.stdout
 
 
-# Runs `opspec run` in-process, then prints whether jsonschema was ever imported.
-JSONSCHEMA_PROBE = """
-import sys
-from pytest_opspec.cli import main
-code = main(sys.argv[1:])
-print("exit:", code, "jsonschema:", "jsonschema" in sys.modules)
-"""
+def test_a_bare_run_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """The whole run on the engine, not only its start (tests/integration/cli/test_cli_imports.py)."""
+    write_bare_op(tmp_path, TEST_IMAGE)
+    env = {name: value for name, value in ENV.items() if name not in ("TMPDIR", "TEMP", "TMP")}  # else: tempfile
+    code, output, loaded = run_opspec("run", "bare", env=env, cwd=tmp_path)
+    assert code == 0 and "exit code 0" in output, output
+    assert among(loaded, NOT_FOR_A_BARE_RUN) == []
 
 
 def test_valid_op_and_values_never_import_jsonschema(make_op) -> None:
@@ -201,10 +202,8 @@ def test_valid_op_and_values_never_import_jsonschema(make_op) -> None:
             image: { ref: 'alpine:3.19' }
             cmd: ['true']
     """)
-    valid = subprocess.run([sys.executable, "-c", JSONSCHEMA_PROBE, "run", str(pkg), "-a", "who=abc", "-a", "n=2.5"],
-                           capture_output=True, text=True, env=ENV, timeout=120)
-    assert valid.stdout.splitlines()[-1] == "exit: 0 jsonschema: False", valid.stdout + valid.stderr
-    invalid = subprocess.run([sys.executable, "-c", JSONSCHEMA_PROBE, "run", str(pkg), "-a", "who=ABC", "-a", "n=2"],
-                             capture_output=True, text=True, env=ENV, timeout=120)
-    assert invalid.stdout.splitlines()[-1] == "exit: 1 jsonschema: True", invalid.stdout + invalid.stderr
-    assert "who: must match the pattern '^[a-z]+$'" in invalid.stdout + invalid.stderr
+    code, output, loaded = run_opspec("run", str(pkg), "-a", "who=abc", "-a", "n=2.5", env=ENV)
+    assert code == 0 and "jsonschema" not in loaded, output
+    code, output, loaded = run_opspec("run", str(pkg), "-a", "who=ABC", "-a", "n=2", env=ENV)
+    assert code == 1 and "jsonschema" in loaded, output
+    assert "who: must match the pattern '^[a-z]+$'" in output
