@@ -15,7 +15,7 @@ NOT_FOR_A_BARE_RUN = (
     "pytest_opspec.node", "pytest_opspec.model.checks", "pytest_opspec.model.render", "pytest_opspec.model.scenarios",
     "pytest_opspec.pkgs.cache", "pytest_opspec.pkgs.locking", "pytest_opspec.pkgs.git", "pytest_opspec.pkgs.lockfile",
     "pytest_opspec.pkgs.provenance", "difflib", "uuid", "hashlib", "decimal", "fractions", "shlex", "tempfile",
-    "shutil", "zlib", "bz2", "lzma", "textwrap", "logging", "concurrent.futures",
+    "shutil", "bz2", "lzma", "textwrap", "logging", "concurrent.futures",
 )
 
 PROBE = """
