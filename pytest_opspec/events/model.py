@@ -1,11 +1,12 @@
-"""The node API's Event model (seed 000, components/schemas/Event) and its JSON encoding."""
+"""The node API's Event model (seed 000, components/schemas/Event) and its JSON encoding.
+
+base64 and datetime are imported where an event is encoded or a timestamp formatted: `opspec run` does
+neither for its own events."""
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Mapping
 
@@ -96,6 +97,8 @@ class Event:
             if name == "outputs":
                 value = {key: v.to_json() for key, v in value.items()}
             elif name == "data":
+                import base64
+
                 value = base64.b64encode(value).decode("ascii")
             elif name == "outcome":
                 value = value.value
@@ -120,6 +123,8 @@ class Event:
             if name == "outputs":
                 value = {k: Value.from_json(v, f"{event_type.value}.outputs.{k}") for k, v in value.items()}
             elif name == "data":
+                import base64
+
                 value = base64.b64decode(value)
             elif name == "outcome":
                 value = Outcome(value)
@@ -141,6 +146,8 @@ def format_timestamp(ns: int) -> str:
     seconds, fraction = divmod(ns, 1_000_000_000)
     cached_seconds, text = _last_second  # one tuple: consistent even when threads race
     if cached_seconds != seconds:
+        from datetime import datetime, timezone
+
         text = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         _last_second = (seconds, text)
     if fraction:
@@ -154,6 +161,7 @@ def parse_timestamp(text: str) -> int:
     Raises ValueError with a readable message on anything else.
     """
     import re
+    from datetime import datetime
 
     match = re.fullmatch(
         r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})", text)

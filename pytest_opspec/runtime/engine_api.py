@@ -14,7 +14,6 @@ reads them.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -406,6 +405,8 @@ class EngineStream:
 
 
 def registry_auth_header(username: str, password: str) -> dict[str, str]:
+    import base64  # here: only a pull with credentials needs it
+
     encoded = base64.urlsafe_b64encode(json.dumps({"username": username, "password": password}).encode())
     return {"X-Registry-Auth": encoded.decode("ascii")}
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 # What `opspec run` of a local op with one plain container must not load: the other commands' code, the SDKs we
 # do not use, and standard modules that only an error report, a number, a remote package, a lock file, a
-# constraint, a file or dir to copy, or a log message needs. (Only the lease's reaper needs subprocess.)
+# constraint, a file or dir to copy, a log message or an encoded event needs, once its op.yml is in the op
+# cache (PyYAML imports base64 and datetime). The lease's reaper needs subprocess.
 NOT_FOR_A_BARE_RUN = (
     "jsonschema", "docker", "aiohttp", "websockets", "requests", "sqlite3", "pytest_opspec.conformance",
     "pytest_opspec.node", "pytest_opspec.model.checks", "pytest_opspec.model.render", "pytest_opspec.model.scenarios",
     "pytest_opspec.pkgs.cache", "pytest_opspec.pkgs.locking", "pytest_opspec.pkgs.git", "pytest_opspec.pkgs.lockfile",
     "pytest_opspec.pkgs.provenance", "difflib", "uuid", "hashlib", "decimal", "fractions", "shlex", "tempfile",
-    "shutil", "bz2", "lzma", "textwrap", "logging", "concurrent.futures",
+    "shutil", "bz2", "lzma", "textwrap", "logging", "concurrent.futures", "base64", "datetime",
 )
 
 PROBE = """
