@@ -29,7 +29,9 @@ def format_number(number: float) -> str:
         return "NaN"
     if math.isinf(number):
         return "+Inf" if number > 0 else "-Inf"
-    from decimal import Decimal  # here: most runs format no number, and decimal takes a while to import
+    if abs(number) < 2**53 and float(number).is_integer():  # exact, and the usual case (a length, a count)
+        return str(int(number)) if number or math.copysign(1.0, number) > 0 else "-0"
+    from decimal import Decimal  # here: decimal takes a while to import
 
     # repr() gives the shortest digits that round-trip, like Go's -1 precision; only the layout
     # differs (Python switches to an exponent for large and small magnitudes).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -149,6 +150,14 @@ def test_format_number_round_trips_through_parse_number(number: float) -> None:
     text = format_number(number)
     assert "e" not in text
     assert parse_number(text) == number
+
+
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-2**53, 2**53).map(float)))
+def test_format_number_is_the_shortest_round_trip_digits_in_plain_layout(number: float) -> None:
+    """Integers below 2**53 take a path without decimal; every number must come out as decimal lays it out."""
+    expected = format(Decimal(repr(number)), "f")
+    expected = expected.rstrip("0").rstrip(".") if "." in expected else expected
+    assert format_number(number) == expected
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
