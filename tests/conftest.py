@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -12,14 +15,22 @@ from tests.support.gitserver import GitServer, start_standard_server
 from tests.support.deep_trees import make_chain, remove_chain
 
 
-@pytest.fixture(scope="session", autouse=True)
-def session_op_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One op cache for the session (its ops and subprocesses), not the user's: every test that loads an op
-    twice reads it back from the cache, so the whole suite runs on cached ops as users do."""
-    directory = tmp_path_factory.mktemp("op-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPSPEC_OP_CACHE", str(directory))
-        yield directory
+def pytest_configure(config: pytest.Config) -> None:
+    """One op cache for the session and every process it starts, never the user's: set before test modules
+    are imported (some copy the environment then). Every test that loads an op twice reads it back from the
+    cache, so the whole suite runs on cached ops as users do."""
+    directory = tempfile.mkdtemp(prefix="opspec-test-op-cache-")
+    previous = os.environ.get("OPSPEC_OP_CACHE")
+    os.environ["OPSPEC_OP_CACHE"] = directory
+
+    def restore() -> None:
+        shutil.rmtree(directory, ignore_errors=True)
+        if previous is None:
+            os.environ.pop("OPSPEC_OP_CACHE", None)
+        else:
+            os.environ["OPSPEC_OP_CACHE"] = previous
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture(scope="session")
