@@ -9,10 +9,11 @@ path, and read back (well under a millisecond) while the file's text is exactly 
   holds a stamp of the loader (this package's version and the files that parse and judge op.yml, PyYAML
   included), so a changed loader or schema never reads an old verdict. Only valid files are kept: an
   invalid one is parsed again, and its errors are reported with their lines as before.
-- Secrets: a file that mentions ``isSecret`` is never written (its defaults could be secret).
-- Best effort: an unreadable, partial or foreign entry is a miss; a cache dir that cannot be written
-  is ignored. Writers take an exclusive lock and rewrite the entry in place, so no temp file is ever
-  left behind; a reader that catches a write half-way sees a miss (a JSON text is never valid cut short).
+- Secrets: a file that declares a param with ``isSecret`` is never written (its default could be secret).
+- Best effort: an unreadable, partial or foreign entry is a miss; a cache dir that cannot be written,
+  or that is not the user's own and private, is ignored. Writers rewrite an entry in place under an
+  exclusive lock, so no temp file is ever left behind; readers take a shared lock, and an entry being
+  written is a miss (neither waits). A SIGKILL mid-write leaves a cut-short entry: a miss, rewritten.
 - Bounded: past ``MAX_ENTRIES`` entries the least recently written go.
 
 Set by the ``op_cache`` option, env ``OPSPEC_OP_CACHE``: a directory, or ``off``. The default is
@@ -21,6 +22,7 @@ Set by the ``op_cache`` option, env ``OPSPEC_OP_CACHE``: a directory, or ``off``
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -40,14 +42,23 @@ _MODEL_DIR = Path(__file__).resolve().parent
 _LOADER_FILES = ("document.py", "yaml12.py", "load.py", "schema.py", "schema_check.py", "../values/formats.py")
 
 
-def default_dir() -> Path:
-    """``$XDG_CACHE_HOME/opspec/ops`` (``~/.cache/opspec/ops``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+def default_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/opspec/ops`` (``~/.cache/opspec/ops``); None for a user with no home directory."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no HOME and no passwd entry (a container run as --user N): no cache
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "opspec" / "ops"
 
 
 class OpCache:
-    """Valid op.yml documents by path, in ``root`` (made on first write, private to the user)."""
+    """Valid op.yml documents by path, in ``root`` (made on first write, private to the user).
+
+    Used only while ``root`` is a directory of this user that nobody else may write to: entries decide
+    what an op runs, so a shared or foreign directory counts as no cache at all.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -55,8 +66,12 @@ class OpCache:
     def get(self, file: Path, text: str) -> YamlDocument | None:
         """The document of ``file`` when the entry for it was made from exactly ``text`` by this loader."""
         try:
-            with open(self._entry(file), encoding="utf-8") as stream:
-                entry = json.load(stream)
+            if not self._private():
+                return None
+            descriptor = os.open(self._entry(file), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with open(descriptor, "rb") as stream:
+                fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)  # being written: a miss, not a wait
+                entry = json.loads(stream.read())
             if entry["stamp"] != loader_stamp() or entry["text"] != text:
                 return None
             return YamlDocument(entry["data"], _positions(entry["positions"]), _positions(entry["key_positions"]))
@@ -65,31 +80,45 @@ class OpCache:
 
     def put(self, file: Path, text: str, document: YamlDocument) -> None:
         """Keep the document of a valid ``file``; never fails (a cache that cannot be written is skipped)."""
-        if "isSecret" in text:
+        if _declares_secret(document.data):
             return
         entry = json.dumps({"stamp": loader_stamp(), "text": text, "data": document.data,
                             "positions": _pairs(document.positions),
                             "key_positions": _pairs(document.key_positions)}).encode()
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(self._entry(file), os.O_WRONLY | os.O_CREAT, 0o600)
+            if not self._private():
+                return
+            descriptor = os.open(self._entry(file), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError:
             return
         try:
-            import fcntl  # here: only a first load writes
-
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another process writes it: leave it to that
             os.ftruncate(descriptor, 0)
-            os.write(descriptor, entry)
+            written = 0
+            while written < len(entry):
+                written += os.write(descriptor, entry[written:])
         except OSError:
             return
         finally:
             os.close(descriptor)
         _prune(self.root)
 
+    def _private(self) -> bool:
+        status = os.stat(self.root)
+        return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
     def _entry(self, file: Path) -> Path:
         path = os.path.abspath(file)
         return self.root / f"{zlib.crc32(path.encode(errors='surrogateescape')):08x}-{len(path)}.json"
+
+
+def _declares_secret(data: Any) -> bool:
+    """Whether a (valid) op.yml declares an input or output with ``isSecret``: its default could be secret."""
+    return any(isinstance(spec, dict) and spec.get("isSecret")
+               for section in ("inputs", "outputs") if isinstance(data.get(section), dict)
+               for param in data[section].values() if isinstance(param, dict)
+               for spec in param.values())
 
 
 def current() -> OpCache | None:
@@ -98,7 +127,8 @@ def current() -> OpCache | None:
     from ..options import OP_CACHE, resolve
 
     setting, _ = resolve(OP_CACHE)
-    return None if setting is False else OpCache(setting if isinstance(setting, Path) else default_dir())
+    root = setting if isinstance(setting, Path) else None if setting is False else default_dir()
+    return OpCache(root) if root is not None else None
 
 
 @functools.cache

@@ -106,7 +106,8 @@ class DockerRuntime:
         self._cgroups_lock = threading.Lock()
         self._asking_figures: threading.Thread | None = None
         if self._engine_info is None and resource_figures:
-            self._asking_figures = threading.Thread(target=self._ask_figures_early, name="opspec-engine-info")
+            self._asking_figures = threading.Thread(target=self._ask_figures_early, name="opspec-engine-info",
+                                                    daemon=False)
             self._asking_figures.start()
 
     # -- engine -------------------------------------------------------------------------------
@@ -299,11 +300,17 @@ class DockerRuntime:
     def _remove_later(self, container: str, name: str, cgroup_parent: str | None = None) -> None:
         if self.keep_containers and cgroup_parent is None:
             return
+        # Not a daemon (threads inherit it from the executor's): an exit must wait for the removal to finish.
         removal = threading.Thread(target=self._remove_in_background, args=(container, name, cgroup_parent),
-                                   name=f"opspec-remove-{name[-8:]}")
+                                   name=f"opspec-remove-{name[-8:]}", daemon=False)
         with self._lock:
             self._removals.add(removal)
-        removal.start()
+        try:
+            removal.start()
+        except RuntimeError:  # no thread to be had (a huge parallel op): remove it here instead
+            with self._lock:
+                self._removals.discard(removal)
+            self._remove_container_and_cgroup(container, name, cgroup_parent)
 
     def _remove_in_background(self, container: str, name: str, cgroup_parent: str | None) -> None:
         try:

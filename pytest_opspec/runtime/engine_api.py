@@ -296,17 +296,23 @@ class _EarlyAsk(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(name="opspec-engine-early", daemon=True)  # never keeps a finished command alive
-        self.api = DockerAPI(connect_timeout=CONNECT_TIMEOUT, call_timeout=CALL_TIMEOUT)
+        self.api: DockerAPI | None = None
         self.info: Any = None
-        self.failed = False
 
     def run(self) -> None:
+        # Whatever fails here (no engine, a bad DOCKER_HOST, missing TLS files) fails again when the runtime
+        # asks itself, in the open, where it is reported; a thread must not print it as a traceback.
         try:
-            self.api.negotiate()
-            self.info = self.api.call("GET", "/info")
-        except (EngineConnectionError, EngineAPIError, ValueError):  # asked again in the open, errors and all
-            self.failed = True
-            self.api.close()
+            api = DockerAPI(connect_timeout=CONNECT_TIMEOUT, call_timeout=CALL_TIMEOUT)
+        except Exception:
+            return
+        try:
+            api.negotiate()
+            self.info = api.call("GET", "/info")
+        except Exception:
+            api.close()
+            return
+        self.api = api
 
 
 _early: list[_EarlyAsk] = []
@@ -316,28 +322,34 @@ def ask_early() -> None:
     """Start asking the engine (ping, /info) on a background thread; ``take_early`` gets the answer.
 
     For `opspec run`: the engine spends 10-20 ms on /info, which it now spends while the command's modules
-    load instead of after (the thread holds the interpreter only to send and to read).
+    load instead of after (the thread holds the interpreter only to send and to read). Nothing it meets is
+    reported from here: the runtime asks again itself when the early ask failed, and reports that.
     """
     while _early:  # one that nobody took (the command stopped before it needed the engine)
-        stale = _early.pop()
-        stale.join()
-        stale.api.close()
+        _discard(_early.pop())
     ask = _EarlyAsk()
     _early.append(ask)
     ask.start()
 
 
 def take_early() -> tuple[DockerAPI, Any] | None:
-    """The early ask's negotiated client and /info answer, once; None when none was started for this
-    engine address or it failed (the caller then asks itself, and reports any error as usual)."""
+    """The early ask's negotiated client and /info answer, once; None when none was started, it failed, or
+    it asked another engine than DOCKER_HOST names now. Waits for it as the caller would wait for its own
+    calls (the same timeouts bound it)."""
     if not _early:
         return None
     ask = _early.pop()
     ask.join()
-    if ask.failed or ask.api.address != engine_address():
-        ask.api.close()
+    if ask.api is None or ask.api.address != engine_address():
+        _discard(ask)
         return None
     return ask.api, ask.info
+
+
+def _discard(ask: _EarlyAsk) -> None:
+    ask.join()
+    if ask.api is not None:
+        ask.api.close()
 
 
 class EngineStream:

@@ -4,8 +4,12 @@ wrote must still arrive, also through pipes and when the output is large."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.support import DATA, REPO
 
@@ -33,3 +37,23 @@ def test_usage_errors_and_version_keep_their_exit_codes() -> None:
     assert version.returncode == 0 and "opspec" in version.stdout
     listed = opspec("validate", str(REPO / "examples"))
     assert listed.returncode == 0 and listed.stdout.count("\n") >= 4
+
+
+@pytest.mark.parametrize("engine_env", [
+    {"DOCKER_HOST": "foo://bar"},
+    {"DOCKER_HOST": "tcp://127.0.0.1:9", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/nonexistent"},
+    {"DOCKER_HOST": "unix:///nonexistent/engine.sock"},
+])
+def test_an_engine_that_cannot_be_reached_is_one_message_not_a_traceback(
+        engine_env: dict[str, str], tmp_path: Path) -> None:
+    """`opspec run` asks the engine early, on a thread: what goes wrong there is reported as before, once."""
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "op.yml").write_text("name: bare\nrun:\n  container:\n    image: { ref: x }\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}, **engine_env}
+    done = subprocess.run([*OPSPEC, "run", "bare"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env=env)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("opspec: ") == 1 and engine_env["DOCKER_HOST"] in done.stderr
+    help_text = subprocess.run([*OPSPEC, "run", "--help"], capture_output=True, text=True, timeout=60, env=env)
+    assert help_text.returncode == 0 and help_text.stderr == ""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
 import pytest
 
-from pytest_opspec.cli import main
+from pytest_opspec.cli import build_parser, main
 
 PROBE = """
 import sys
@@ -34,3 +35,14 @@ def test_each_command_still_gets_its_own_options(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as usage:
         main(["run"])
     assert usage.value.code == 2
+
+
+@pytest.mark.parametrize("columns", ["50", "120"])
+def test_help_is_argparse_own_at_any_terminal_width(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cli's formatter only saves argparse looking the width up; the help it prints is argparse's."""
+    monkeypatch.setenv("COLUMNS", columns)
+    run_parser = build_parser("run").parse_args(["run", "pkg"]).parser
+    ours = run_parser.format_help()
+    run_parser.formatter_class = argparse.HelpFormatter
+    assert ours == run_parser.format_help()
+    assert max(len(line) for line in ours.splitlines()) <= int(columns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -87,8 +88,9 @@ def test_an_invalid_op_is_never_kept_and_reports_the_same_problems_each_time(
     assert entries(cache_dir) == []
 
 
-def test_an_op_with_a_secret_is_never_written(cache_dir: Path, make_op: Callable[..., Path]) -> None:
-    pkg = make_op("secret", "name: secret\ninputs:\n  token: { string: { default: s3cr3t-value, isSecret: true } }\n"
+@pytest.mark.parametrize("key", ["isSecret", '"is\\x53ecret"'])
+def test_an_op_with_a_secret_is_never_written(key: str, cache_dir: Path, make_op: Callable[..., Path]) -> None:
+    pkg = make_op("secret", f"name: secret\ninputs:\n  token: {{ string: {{ default: s3cr3t-value, {key}: true }} }}\n"
                             "run:\n  container:\n    image: { ref: x }\n")
     assert load_op(pkg).inputs["token"].is_secret
     assert entries(cache_dir) == []
@@ -172,3 +174,60 @@ def test_loads_racing_on_one_entry_all_get_the_op_and_leave_one_whole_entry(
     assert errors == [] and len(results) == 120 and all(result == expected for result in results)
     assert [path.name for path in cache_dir.iterdir()] == [entry.name]
     assert op_cache.current().get(pkg / "op.yml", OP) is not None  # type: ignore[union-attr]
+
+
+def test_a_cache_dir_others_may_write_to_is_no_cache(cache_dir: Path, make_op: Callable[..., Path]) -> None:
+    pkg = make_op("cached", OP)
+    load_op(pkg)
+    [entry] = entries(cache_dir)
+    entry.unlink()
+    cache_dir.chmod(0o777)
+    load_op(pkg)
+    assert entries(cache_dir) == []  # not written
+    cache_dir.chmod(0o700)
+    load_op(pkg)
+    [entry] = entries(cache_dir)
+    planted = json.loads(entry.read_text())
+    planted["data"]["description"] = "planted"
+    entry.write_text(json.dumps(planted))
+    cache_dir.chmod(0o775)
+    assert load_op(pkg).description == "an op with positions worth keeping"  # not read
+
+
+def test_an_entry_that_is_a_symlink_is_neither_followed_nor_read(
+        cache_dir: Path, tmp_path: Path, make_op: Callable[..., Path]) -> None:
+    pkg = make_op("cached", OP)
+    load_op(pkg)
+    [entry] = entries(cache_dir)
+    victim = tmp_path / "victim"
+    victim.write_text(entry.read_text())
+    entry.unlink()
+    entry.symlink_to(victim)
+    victim_text = victim.read_text()
+    assert op_cache.current().get(pkg / "op.yml", OP) is None  # type: ignore[union-attr]
+    load_op(pkg)  # a miss, and the write refuses the link
+    assert victim.read_text() == victim_text and entry.is_symlink()
+
+
+def test_an_entry_being_written_is_a_miss_and_a_locked_entry_is_not_rewritten(
+        cache_dir: Path, make_op: Callable[..., Path]) -> None:
+    pkg = make_op("cached", OP)
+    load_op(pkg)
+    [entry] = entries(cache_dir)
+    cache = op_cache.current()
+    assert cache is not None and cache.get(pkg / "op.yml", OP) is not None
+    with open(entry, "rb+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a writer at work
+        assert cache.get(pkg / "op.yml", OP) is None
+    with open(entry, "rb+") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)  # a reader at work
+        before = entry.read_bytes()
+        cache.put(pkg / "op.yml", OP.replace("hello", "howdy"), parse_yaml(OP.replace("hello", "howdy"), pkg))
+        assert entry.read_bytes() == before
+
+
+def test_a_user_without_a_home_has_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPSPEC_OP_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # as with no HOME and no passwd entry
+    assert op_cache.current() is None
