@@ -13,6 +13,7 @@ an older commit), so both are measured on the same machine at the same time.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -55,6 +56,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        os.environ["OPSPEC_OP_CACHE"] = str(work / "op-cache")  # its ops are temporary: so is their op cache
         for line_bytes, total, target in cases:
             output = total // line_bytes * line_bytes
             pkg, _ = writer_package(work, line_bytes, total // line_bytes)

@@ -15,6 +15,7 @@ not for docker run either beyond its own CLI start.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, Executor(make_runtime(), data_dir=Path(tmp) / "data",
                                                            close_runtime=True) as executor:
         root = Path(tmp)
+        os.environ["OPSPEC_OP_CACHE"] = str(root / "op-cache")  # its ops are temporary: so is their op cache
         one = write_op(root, "one", CONTAINER % image)
         serial = write_op(root, "serial5", "{ serial: [%s] }" % ", ".join([CONTAINER % image] * 5))
         parallel = write_op(root, "parallel5", "{ parallel: [%s] }" % ", ".join([CONTAINER % image] * 5))

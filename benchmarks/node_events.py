@@ -224,6 +224,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        os.environ["OPSPEC_OP_CACHE"] = str(root / "op-cache")  # its ops are temporary: so is their op cache
         pkg, writer = writer_package(root, options.line_bytes, lines)
         started = time.perf_counter()
         subprocess.run(["docker", "run", "--rm", options.image, "sh", "-c", writer], check=True,

@@ -85,6 +85,7 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="opspec-bench-") as tmp:
         root = Path(tmp)
+        os.environ["OPSPEC_OP_CACHE"] = str(root / "op-cache")  # its ops are temporary: so is their op cache
         server = GitServer(root / "repos")
         try:
             build_repo(server, options.files)

@@ -12,6 +12,7 @@ interleaved rounds (A B A B ...) so drift of the machine hits both alike. Target
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,7 @@ def main() -> int:
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["OPSPEC_OP_CACHE"] = str(Path(tmp) / "op-cache")  # its op is temporary: so is its op cache
         pkg = Path(tmp) / "one"
         pkg.mkdir()
         (pkg / "op.yml").write_text(f"name: one\nrun: {{ container: {{ image: {{ ref: '{options.image}' }}, "
