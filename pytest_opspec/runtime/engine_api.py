@@ -315,7 +315,7 @@ class _EarlyAsk(threading.Thread):
         self.api = api
 
 
-_early: list[_EarlyAsk] = []
+_early: list[_EarlyAsk] = []  # at most one: the ask not yet taken
 
 
 def ask_early() -> None:
@@ -325,8 +325,9 @@ def ask_early() -> None:
     load instead of after (the thread holds the interpreter only to send and to read). Nothing it meets is
     reported from here: the runtime asks again itself when the early ask failed, and reports that.
     """
-    while _early:  # one that nobody took (the command stopped before it needed the engine)
-        _discard(_early.pop())
+    stale = _finished_ask()  # one that nobody took (the command stopped before it needed the engine)
+    if stale is not None and stale.api is not None:
+        stale.api.close()
     ask = _EarlyAsk()
     _early.append(ask)
     ask.start()
@@ -336,20 +337,22 @@ def take_early() -> tuple[DockerAPI, Any] | None:
     """The early ask's negotiated client and /info answer, once; None when none was started, it failed, or
     it asked another engine than DOCKER_HOST names now. Waits for it as the caller would wait for its own
     calls (the same timeouts bound it)."""
-    if not _early:
+    ask = _finished_ask()
+    if ask is None or ask.api is None:
         return None
-    ask = _early.pop()
-    ask.join()
-    if ask.api is None or ask.api.address != engine_address():
-        _discard(ask)
+    if ask.api.address != engine_address():
+        ask.api.close()
         return None
     return ask.api, ask.info
 
 
-def _discard(ask: _EarlyAsk) -> None:
+def _finished_ask() -> _EarlyAsk | None:
+    """The pending early ask, taken out and waited for; None when there is none."""
+    if not _early:
+        return None
+    ask = _early.pop()
     ask.join()
-    if ask.api is not None:
-        ask.api.close()
+    return ask
 
 
 class EngineStream:
